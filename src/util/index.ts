@@ -1,0 +1,5 @@
+export * from "./atomic-write.js";
+export * from "./digest.js";
+export * from "./ids.js";
+export * from "./logger.js";
+export * from "./time.js";
