@@ -5,7 +5,8 @@ export interface Mount {
   options: string[];       // e.g. ["lowerdir=/a:/b", "upperdir=/c", "workdir=/d"] or ["rbind", "ro"]
 }
 
-export type SnapshotKind = "active" | "committed";
+/** "view" is a read-only snapshot made by view(); it cannot be committed. */
+export type SnapshotKind = "active" | "committed" | "view";
 
 export interface SnapshotInfo {
   name: string;            // key for active snapshots, name for committed ones
