@@ -1,0 +1,79 @@
+import { mkdir, unlink } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { SystemService } from "../services/system-service.js";
+import type { ContainersService, ImagesService } from "../services/types.js";
+import type { Logger } from "../util/index.js";
+import { ApiServer } from "./api-server.js";
+import { API_VERSION, MIN_API_VERSION } from "./api-version.js";
+import { socketPathOf, type DaemonConfig } from "./config.js";
+import { acquirePidfile } from "./pidfile.js";
+import type { Route } from "./route.js";
+import { containerRoutes } from "./routes/containers.js";
+import { imageRoutes } from "./routes/images.js";
+import { systemRoutes } from "./routes/system.js";
+import { unimplementedRoutes, volumeListRoute } from "./routes/unimplemented.js";
+
+export interface DaemonServices {
+  images: ImagesService;
+  containers: ContainersService;
+  /** Stop watching; containers keep running under their monitors. */
+  close(): Promise<void>;
+}
+
+export interface RunningDaemon {
+  server: ApiServer;
+  sockets: string[];
+  close(): Promise<void>;
+}
+
+export interface StartDaemonOptions {
+  logger: Logger;
+  serverVersion: string;
+  openServices(): Promise<DaemonServices>;
+}
+
+/** Every Engine API route, in match order (static paths before greedy image names). */
+export function engineRoutes(services: { images: ImagesService; containers: ContainersService; system: SystemService }): Route[] {
+  return [
+    ...systemRoutes(services.system),
+    ...containerRoutes(services.containers),
+    ...imageRoutes(services.images),
+    volumeListRoute(),
+    ...unimplementedRoutes(),
+  ];
+}
+
+/** Claim the data root, open the services, listen. Everything acquired is released again if a step fails. */
+export async function startDaemon(cfg: DaemonConfig, opts: StartDaemonOptions): Promise<RunningDaemon> {
+  const { logger } = opts;
+  await mkdir(cfg.dataRoot, { recursive: true, mode: 0o711 });
+  await mkdir(cfg.execRoot, { recursive: true, mode: 0o700 });
+  const release = await acquirePidfile(join(cfg.dataRoot, "berthd.pid"), cfg.dataRoot);
+  const undo: (() => Promise<void>)[] = [release];
+  const rollback = async () => {
+    for (const f of undo.reverse()) await f().catch((err) => logger.warn("cleanup failed", { error: err }));
+  };
+  try {
+    const services = await opts.openServices();
+    undo.push(() => services.close());
+    const system = new SystemService({
+      images: services.images, containers: services.containers, dataRoot: cfg.dataRoot, runtime: cfg.runtime,
+      serverVersion: opts.serverVersion, apiVersion: API_VERSION, minApiVersion: MIN_API_VERSION,
+      registryMirrors: cfg.registryMirrors, insecureRegistries: cfg.insecureRegistries,
+    });
+    const server = new ApiServer({ routes: engineRoutes({ ...services, system }), logger: logger.child({ module: "api" }), serverVersion: opts.serverVersion });
+    undo.push(() => server.close());
+    const sockets: string[] = [];
+    for (const host of cfg.hosts) {
+      const path = socketPathOf(host);
+      await mkdir(dirname(path), { recursive: true, mode: 0o755 });
+      await server.listenUnix(path);
+      sockets.push(path);
+      undo.push(() => unlink(path).catch(() => {}));
+    }
+    return { server, sockets, close: rollback };
+  } catch (err) {
+    await rollback();
+    throw err;
+  }
+}

@@ -1,0 +1,128 @@
+import { readFile } from "node:fs/promises";
+import { performance } from "node:perf_hooks";
+import type { ContainersService, ImagesService, ImageUsage } from "../services/types.js";
+import type { Snapshotter } from "../snapshots/snapshotter.js";
+import type { Logger } from "../util/index.js";
+import { loadConfig, reloadConfig, usage, type DaemonConfig } from "./config.js";
+import { startDaemon, type DaemonServices, type RunningDaemon } from "./daemon.js";
+import { messageOf } from "./error-status.js";
+import { SwitchableLogger } from "./switchable-logger.js";
+
+interface ImagesModule {
+  LocalImagesService: {
+    open(opts: { dataRoot: string; logger: Logger }): Promise<ImagesService & { snapshotter: Snapshotter; setUsage(u: ImageUsage): void; close?(): Promise<void> }>;
+  };
+}
+
+interface ContainersModule {
+  LocalContainersService: {
+    open(opts: { dataRoot: string; execRoot: string; runtime: string; images: ImagesService; snapshotter: Snapshotter; logger: Logger }): Promise<ContainersService & ImageUsage>;
+  };
+}
+
+// Loaded lazily (by non-literal specifier) so the daemon's own modules stay cheap to import.
+const IMAGES_MODULE = "../services/images-service.js";
+const CONTAINERS_MODULE = "../services/containers-service.js";
+
+/** The composition root: the real images and containers services over the data root. */
+async function openLocalServices(cfg: DaemonConfig, logger: Logger): Promise<DaemonServices> {
+  const [{ LocalImagesService }, { LocalContainersService }] = await Promise.all([
+    import(IMAGES_MODULE) as Promise<ImagesModule>,
+    import(CONTAINERS_MODULE) as Promise<ContainersModule>,
+  ]);
+  const images = await LocalImagesService.open({ dataRoot: cfg.dataRoot, logger: logger.child({ module: "images" }) });
+  let containers: (ContainersService & ImageUsage) | undefined;
+  try {
+    containers = await LocalContainersService.open({
+      dataRoot: cfg.dataRoot, execRoot: cfg.execRoot, runtime: cfg.runtime, images, snapshotter: images.snapshotter,
+      logger: logger.child({ module: "containers" }),
+    });
+    images.setUsage(containers);
+    await containers.restore();
+  } catch (err) {
+    await containers?.close().catch(() => {});
+    await images.close?.().catch(() => {});
+    throw err;
+  }
+  const c = containers;
+  return {
+    images,
+    containers: c,
+    async close() {
+      await c.close();
+      await images.close?.();
+    },
+  };
+}
+
+async function packageVersion(): Promise<string> {
+  try {
+    const pkg = JSON.parse(await readFile(new URL("../../../package.json", import.meta.url), "utf8")) as { version?: string };
+    return pkg.version ?? "0.0.0-dev";
+  } catch {
+    return "0.0.0-dev";
+  }
+}
+
+/** berthd [--data-root DIR] [--exec-root DIR] [--host unix:///path.sock] [--runtime runc|crun] [--config FILE] [--log-level LEVEL] */
+export async function main(argv: string[]): Promise<void> {
+  const t0 = performance.now();
+  let cfg: Awaited<ReturnType<typeof loadConfig>>;
+  try {
+    cfg = await loadConfig(argv);
+  } catch (err) {
+    process.stderr.write(`berthd: ${messageOf(err)}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  const version = await packageVersion();
+  if (cfg.help) {
+    process.stdout.write(usage());
+    return;
+  }
+  if (cfg.version) {
+    process.stdout.write(`Berth version ${version}\n`);
+    return;
+  }
+  const logger = new SwitchableLogger(cfg.logLevel);
+  let daemon: RunningDaemon;
+  try {
+    daemon = await startDaemon(cfg, { logger, serverVersion: version, openServices: () => openLocalServices(cfg, logger) });
+  } catch (err) {
+    logger.error("failed to start daemon", { error: messageOf(err) });
+    // Half-opened services may hold handles; nothing more will happen in this process.
+    process.exit(1);
+  }
+  logger.info("berthd ready", { version, dataRoot: cfg.dataRoot, hosts: daemon.sockets, startupMs: Math.round(performance.now() - t0) });
+
+  let stopping = false;
+  const shutdown = (sig: string) => {
+    if (stopping) {
+      logger.warn("second signal during shutdown, exiting now", { signal: sig });
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info("shutting down", { signal: sig });
+    daemon.close().then(
+      () => {
+        logger.info("berthd stopped");
+        process.exit(0);
+      },
+      (err) => {
+        logger.error("shutdown failed", { error: messageOf(err) });
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
+  process.on("SIGHUP", () => {
+    reloadConfig(cfg.configFile).then(
+      (next) => {
+        if (next.logLevel && next.logLevel !== logger.level) logger.setLevel(next.logLevel);
+        logger.info("reloaded configuration", { file: cfg.configFile, logLevel: logger.level });
+      },
+      (err) => logger.error("reloading configuration failed", { error: messageOf(err) }),
+    );
+  });
+}

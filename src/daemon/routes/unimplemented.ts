@@ -1,0 +1,52 @@
+import { notImplemented } from "../../errdefs/index.js";
+import type { HttpMethod, Route } from "../route.js";
+
+/** Endpoints of features still to come answer 501 honestly instead of pretending. */
+const PENDING: [HttpMethod[], string, string][] = [
+  [["GET", "POST", "DELETE"], "/networks", "networks"],
+  [["GET", "POST", "DELETE"], "/networks/:id", "networks"],
+  [["POST"], "/networks/create", "networks"],
+  [["POST"], "/networks/prune", "networks"],
+  [["POST"], "/networks/:id/connect", "networks"],
+  [["POST"], "/networks/:id/disconnect", "networks"],
+  [["POST"], "/volumes/create", "volumes"],
+  [["POST"], "/volumes/prune", "volumes"],
+  [["GET", "DELETE", "PUT"], "/volumes/:name", "volumes"],
+  [["POST"], "/containers/:id/exec", "exec"],
+  [["POST"], "/exec/:id/start", "exec"],
+  [["POST"], "/exec/:id/resize", "exec"],
+  [["GET"], "/exec/:id/json", "exec"],
+  [["GET"], "/containers/:id/stats", "container stats"],
+  [["GET"], "/containers/:id/attach/ws", "websocket attach"],
+  [["POST"], "/build", "image builds"],
+  [["POST"], "/build/prune", "the build cache"],
+  [["POST"], "/build/cancel", "image builds"],
+  [["POST"], "/session", "BuildKit sessions"],
+  [["POST"], "/auth", "registry login"],
+  [["GET"], "/distribution/:name+/json", "registry access"],
+  [["GET"], "/plugins", "plugins"],
+  [["GET"], "/swarm", "swarm mode"],
+  [["POST"], "/swarm/init", "swarm mode"],
+  [["POST"], "/swarm/join", "swarm mode"],
+  [["GET"], "/nodes", "swarm mode"],
+  [["GET"], "/services", "swarm mode"],
+  [["GET"], "/tasks", "swarm mode"],
+  [["GET"], "/secrets", "swarm mode"],
+  [["GET"], "/configs", "swarm mode"],
+];
+
+export function unimplementedRoutes(): Route[] {
+  return PENDING.flatMap(([methods, path, feature]) =>
+    methods.map((method): Route => ({
+      method, path,
+      handle() {
+        throw notImplemented(`not implemented in Berth yet: ${feature}`);
+      },
+    })),
+  );
+}
+
+/** GET /volumes: Berth has no volume store yet, so the true answer is an empty list. */
+export function volumeListRoute(): Route {
+  return { method: "GET", path: "/volumes", handle: (_req, res) => res.json({ Volumes: [], Warnings: [] }) };
+}

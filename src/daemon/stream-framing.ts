@@ -1,0 +1,56 @@
+import type { Writable } from "node:stream";
+import type { LogEntry } from "../services/types.js";
+import { versionAtLeast } from "./api-version.js";
+
+export const STREAM_STDIN = 0;
+export const STREAM_STDOUT = 1;
+export const STREAM_STDERR = 2;
+export const STREAM_SYSTEMERR = 3;
+
+/** The Content-Type of an attach/logs body: raw with a TTY, multiplexed otherwise (named so since API 1.42). */
+export function streamContentType(tty: boolean, apiVersion: string): string {
+  return !tty && versionAtLeast(apiVersion, "1.42") ? "application/vnd.docker.multiplexed-stream" : "application/vnd.docker.raw-stream";
+}
+
+/** Docker's stdcopy header: [stream, 0, 0, 0, size uint32 big-endian]. */
+export function frameHeader(stream: number, size: number): Buffer {
+  const h = Buffer.alloc(8);
+  h[0] = stream;
+  h.writeUInt32BE(size, 4);
+  return h;
+}
+
+export function frame(stream: number, payload: Buffer): Buffer {
+  return Buffer.concat([frameHeader(stream, payload.length), payload]);
+}
+
+/** Write, waiting for drain under backpressure. False when the destination is gone. */
+export async function writeChunk(out: Writable, chunk: Buffer): Promise<boolean> {
+  if (out.destroyed || out.writableEnded) return false;
+  if (out.write(chunk)) return true;
+  return new Promise<boolean>((resolve) => {
+    const done = (ok: boolean) => () => {
+      out.off("drain", onDrain);
+      out.off("close", onClose);
+      resolve(ok);
+    };
+    const onDrain = done(true);
+    const onClose = done(false);
+    out.on("drain", onDrain);
+    out.on("close", onClose);
+  });
+}
+
+export interface PipeEntriesOptions {
+  tty: boolean;
+  timestamps?: boolean;
+}
+
+/** Copy log/attach entries to a client: multiplexed frames without a TTY, raw bytes with one. */
+export async function pipeEntries(entries: AsyncIterable<LogEntry>, out: Writable, opts: PipeEntriesOptions): Promise<void> {
+  for await (const e of entries) {
+    const payload = opts.timestamps ? Buffer.concat([Buffer.from(`${e.time} `), e.data]) : e.data;
+    const chunk = opts.tty ? payload : frame(e.stream === "stderr" ? STREAM_STDERR : STREAM_STDOUT, payload);
+    if (!(await writeChunk(out, chunk))) return;
+  }
+}
