@@ -1,0 +1,14 @@
+export { ImageStore, type ImageRecord, type ImageStoreTx } from "./image-store.js";
+export { Leases, LeaseGroup } from "./leases.js";
+export { Mutex } from "./mutex.js";
+export { chainIds, chainIdOf } from "./chain-id.js";
+export { globMatch } from "./glob-match.js";
+export { applyChanges } from "./config-changes.js";
+export { newImageConfig, hostArchitecture, type NewImageOptions } from "./image-config.js";
+export { unpackLayer, layerPresent, type UnpackDeps, type UnpackOptions, type UnpackResult } from "./layer-unpacker.js";
+export { collectGarbage, type GcDeps, type GcResult } from "./image-gc.js";
+export { resolveImageId, noSuchImage } from "./image-resolver.js";
+export { checkFilterKeys, boolFilter, labelsMatch, referenceMatches, parseTimestamp } from "./image-filters.js";
+export { writeDockerArchive, type ArchiveImage } from "./archive-writer.js";
+export { readImageArchive, type LoadedImage, type ReadArchiveOptions, type ReadArchiveResult } from "./archive-reader.js";
+export { decompressStream } from "./layer/index.js";

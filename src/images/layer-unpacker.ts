@@ -1,0 +1,143 @@
+/**
+ * Unpack one uncompressed layer tar into a committed snapshot named by its chain id, storing the
+ * tar itself as a blob (digest = diff id) in the same pass. Nothing half-made survives a failure.
+ */
+import { randomBytes } from "node:crypto";
+import { Transform, type Readable, type TransformCallback, type Writable } from "node:stream";
+import { finished } from "node:stream/promises";
+import { cancelled, dataLoss, isKind } from "../errdefs/index.js";
+import type { ContentStore, ContentWriter } from "../content/index.js";
+import type { Snapshotter } from "../snapshots/snapshotter.js";
+import { DigestStream, type Digest } from "../util/index.js";
+import { applyLayer } from "./layer/index.js";
+import { chainIdOf } from "./chain-id.js";
+import type { LeaseGroup } from "./leases.js";
+
+export interface UnpackDeps {
+  content: ContentStore;
+  snapshotter: Snapshotter;
+}
+
+export interface UnpackOptions {
+  parentChain: string | null;
+  /** When known (load, pull), the tar must hash to this or the unpack fails with data-loss. */
+  expectedDiffId?: string;
+  /** Also store the tar as a blob (skip when the same bytes are already a blob). Default true. */
+  storeBlob?: boolean;
+  /** Protect what gets made from GC until the caller has recorded it. */
+  leases: LeaseGroup;
+  /** Message for a diff id mismatch (Docker: "invalid diffID for layer <i>: ..."). */
+  label?: string;
+  signal?: AbortSignal;
+}
+
+export interface UnpackResult {
+  diffId: Digest;
+  chainId: Digest;
+  size: number;                 // bytes of the layer tar
+  createdSnapshot: boolean;     // false when the chain id already existed
+  createdBlob: boolean;
+}
+
+/** True when the layer with this chain id is unpacked (and its blob stored). */
+export async function layerPresent(deps: UnpackDeps, chainId: string, diffId: string): Promise<boolean> {
+  if (!(await deps.content.has(diffId as Digest))) return false;
+  try {
+    const info = await deps.snapshotter.stat(chainId);
+    return info.kind === "committed";
+  } catch (err) {
+    if (isKind(err, "not-found")) return false;
+    throw err;
+  }
+}
+
+export async function unpackLayer(deps: UnpackDeps, src: Readable, opts: UnpackOptions): Promise<UnpackResult> {
+  const { content, snapshotter } = deps;
+  const key = `extract-${randomBytes(8).toString("hex")}`;
+  const storeBlob = opts.storeBlob ?? true;
+  let writer: ContentWriter | null = null;
+  let prepared = false;
+  const onAbort = () => src.destroy(cancelled());
+  if (opts.signal?.aborted) throw cancelled();
+  opts.signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    await snapshotter.prepare(key, opts.parentChain, { labels: { "berth.extract": "true" } });
+    prepared = true;
+    if (storeBlob) writer = await content.writer(`layer-${key}`);
+    const hasher = new DigestStream();
+    const tap = new SideWrite(writer);
+    src.on("error", (e) => hasher.destroy(e));
+    hasher.on("error", (e) => tap.destroy(e));
+    src.pipe(hasher).pipe(tap);
+
+    await applyLayer(tap, await snapshotter.dir(key), { lowerDirs: await snapshotter.parentDirs(key) });
+    // The applier may stop at the end-of-archive blocks; the diff id covers every byte.
+    if (!tap.readableEnded) {
+      tap.resume();
+      await finished(tap);
+    }
+    const diffId = hasher.digest();
+    const size = hasher.bytes;
+    if (opts.expectedDiffId !== undefined && opts.expectedDiffId !== diffId) {
+      throw dataLoss(`${opts.label ?? "invalid diffID for layer"}: expected ${opts.expectedDiffId}, got ${diffId}`);
+    }
+    const chainId = chainIdOf(opts.parentChain, diffId);
+    opts.leases.add(chainId, diffId);
+
+    let createdBlob = false;
+    if (writer) {
+      if (await content.has(diffId)) {
+        await writer.abort();
+      } else {
+        await writer.commit({ digest: diffId, size });
+        createdBlob = true;
+      }
+      writer = null;
+    }
+
+    let createdSnapshot = false;
+    if (await snapshotExists(snapshotter, chainId)) {
+      await snapshotter.remove(key);
+    } else {
+      try {
+        await snapshotter.commit(chainId, key);
+        createdSnapshot = true;
+      } catch (err) {
+        if (!isKind(err, "already-exists")) throw err;
+        await snapshotter.remove(key);
+      }
+    }
+    prepared = false;
+    return { diffId, chainId, size, createdSnapshot, createdBlob };
+  } catch (err) {
+    src.destroy();
+    if (writer) await writer.abort().catch(() => {});
+    if (prepared) await snapshotter.remove(key).catch(() => {});
+    throw opts.signal?.aborted ? cancelled() : err;
+  } finally {
+    opts.signal?.removeEventListener("abort", onAbort);
+  }
+}
+
+async function snapshotExists(s: Snapshotter, name: string): Promise<boolean> {
+  try {
+    await s.stat(name);
+    return true;
+  } catch (err) {
+    if (isKind(err, "not-found")) return false;
+    throw err;
+  }
+}
+
+/** Pass-through that also writes every chunk to `target`, honouring its back-pressure. */
+class SideWrite extends Transform {
+  constructor(private readonly target: Writable | null) {
+    super();
+    target?.on("error", (e) => this.destroy(e));
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    if (!this.target || this.target.write(chunk)) cb(null, chunk);
+    else this.target.once("drain", () => cb(null, chunk));
+  }
+}
