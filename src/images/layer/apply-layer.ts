@@ -1,0 +1,50 @@
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import tar from "tar-stream";
+import { cancelled } from "../../errdefs/index.js";
+import { DigestStream, type Digest } from "../../util/index.js";
+import { installBinaryPax } from "./binary-pax.js";
+import { TreeWriter, type PaxHeaders } from "./tree-writer.js";
+
+installBinaryPax();
+
+/**
+ * Apply an uncompressed layer tar into an active snapshot's own dir, converting OCI whiteouts to overlay form
+ * (".wh.x" -> 0/0 char device "x", ".wh..wh..opq" -> trusted.overlay.opaque=y). Never writes outside
+ * targetDir and never writes through a symlink (invalid-argument). Hard links to files of lowerDirs copy the
+ * file up first. On failure targetDir is left partly written: remove the snapshot.
+ * Returns the diff id (sha256 of the whole tar, computed in flight), size (sum of entry sizes, Docker's
+ * layer size) and tarSize (bytes of the tar).
+ */
+export async function applyLayer(
+  src: Readable,
+  targetDir: string,
+  opts: { lowerDirs?: string[]; allowDevices?: boolean; signal?: AbortSignal } = {},
+): Promise<{ diffId: Digest; size: number; tarSize: number }> {
+  const writer = new TreeWriter({
+    mode: "layer", root: targetDir, lowerDirs: opts.lowerDirs ?? [],
+    allowDevices: opts.allowDevices ?? true, ...(opts.signal ? { signal: opts.signal } : {}),
+  });
+  const digest = new DigestStream({ highWaterMark: 1 << 20 });
+  const ex = tar.extract();
+  ex.on("entry", (hdr, stream, next) => {
+    writer.entry(hdr as PaxHeaders, stream as unknown as AsyncIterable<Buffer>).then(() => next(), (err: Error) => {
+      stream.resume();
+      next(err);
+    });
+  });
+  await runPipeline(src, digest, ex, opts.signal);
+  await writer.finish();
+  return { diffId: digest.digest(), size: writer.size, tarSize: digest.bytes };
+}
+
+export async function runPipeline(src: Readable, digest: DigestStream | null, ex: tar.Extract, signal?: AbortSignal): Promise<void> {
+  try {
+    const streams = digest ? [src, digest, ex] as const : [src, ex] as const;
+    // @ts-expect-error pipeline's overloads do not take a spread tuple
+    await pipeline(...streams, signal ? { signal } : {});
+  } catch (err) {
+    if ((err as Error)?.name === "AbortError" || signal?.aborted) throw cancelled("layer apply cancelled", { cause: err });
+    throw err;
+  }
+}
