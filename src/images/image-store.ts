@@ -3,7 +3,7 @@
  * references (canonical "docker.io/library/busybox:latest" or "name@sha256:...") pointing at them.
  * One JSON file, rewritten atomically per change; changes are serialized.
  */
-import { readFile } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { atomicWriteJson } from "../util/index.js";
 import { Mutex } from "./mutex.js";
@@ -41,6 +41,7 @@ export class ImageStore {
   }
 
   static async open(root: string): Promise<ImageStore> {
+    await mkdir(root, { recursive: true });
     const file = join(root, "images.json");
     let db: Db = { version: 1, images: {}, refs: {} };
     try {

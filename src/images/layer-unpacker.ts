@@ -4,11 +4,10 @@
  */
 import { randomBytes } from "node:crypto";
 import { Transform, type Readable, type TransformCallback, type Writable } from "node:stream";
-import { finished } from "node:stream/promises";
 import { cancelled, dataLoss, isKind } from "../errdefs/index.js";
 import type { ContentStore, ContentWriter } from "../content/index.js";
 import type { Snapshotter } from "../snapshots/snapshotter.js";
-import { DigestStream, type Digest } from "../util/index.js";
+import type { Digest } from "../util/index.js";
 import { applyLayer } from "./layer/index.js";
 import { chainIdOf } from "./chain-id.js";
 import type { LeaseGroup } from "./leases.js";
@@ -64,20 +63,13 @@ export async function unpackLayer(deps: UnpackDeps, src: Readable, opts: UnpackO
     await snapshotter.prepare(key, opts.parentChain, { labels: { "berth.extract": "true" } });
     prepared = true;
     if (storeBlob) writer = await content.writer(`layer-${key}`);
-    const hasher = new DigestStream();
     const tap = new SideWrite(writer);
-    src.on("error", (e) => hasher.destroy(e));
-    hasher.on("error", (e) => tap.destroy(e));
-    src.pipe(hasher).pipe(tap);
-
-    await applyLayer(tap, await snapshotter.dir(key), { lowerDirs: await snapshotter.parentDirs(key) });
-    // The applier may stop at the end-of-archive blocks; the diff id covers every byte.
-    if (!tap.readableEnded) {
-      tap.resume();
-      await finished(tap);
-    }
-    const diffId = hasher.digest();
-    const size = hasher.bytes;
+    src.on("error", (e) => tap.destroy(e));
+    src.pipe(tap);
+    // applyLayer hashes the whole tar in flight; the content writer verifies the same bytes at commit.
+    const { diffId, tarSize: size } = await applyLayer(tap, await snapshotter.dir(key), {
+      lowerDirs: await snapshotter.parentDirs(key), ...(opts.signal ? { signal: opts.signal } : {}),
+    });
     if (opts.expectedDiffId !== undefined && opts.expectedDiffId !== diffId) {
       throw dataLoss(`${opts.label ?? "invalid diffID for layer"}: expected ${opts.expectedDiffId}, got ${diffId}`);
     }
