@@ -22,7 +22,7 @@ export function newImageConfig(parent: ImageConfig | null, o: NewImageOptions): 
   const history: HistoryEntry[] = [...(parent?.history ?? [])];
   const entry: HistoryEntry = { created: o.created };
   if (o.author) entry.author = o.author;
-  entry.created_by = o.createdBy ?? "";
+  if (o.createdBy) entry.created_by = o.createdBy;
   if (o.comment) entry.comment = o.comment;
   if (o.diffId === null) entry.empty_layer = true;
   history.push(entry);
