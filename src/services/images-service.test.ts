@@ -299,3 +299,25 @@ test("a corrupt blob or a traversal path leaves nothing behind", async () => {
     await assertEmpty(svc);
   });
 });
+
+test("addImage stores an image from config bytes and layer streams, with repo digests", async () => {
+  await withService(async (svc) => {
+    const layer = await tarOf([{ name: "f", data: "1" }]);
+    const config = Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux", rootfs: { type: "layers", diff_ids: [sha256(layer)] }, history: [{}] }));
+    const digestRef = `localhost:5000/p@sha256:${"b".repeat(64)}`;
+    const id = await svc.addImage({ config, openLayer: async () => Readable.from([layer]), refs: ["localhost:5000/p:1", digestRef] });
+    assert.equal(id, sha256(config));
+    const ins = await svc.inspect("localhost:5000/p:1");
+    assert.deepEqual(ins.RepoDigests, [digestRef]);
+    assert.deepEqual(ins.RepoTags, ["localhost:5000/p:1"]);
+    assert.equal((await svc.inspect(digestRef)).Id, id);
+    // A wrong layer is refused and leaves nothing.
+    const other = Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux", rootfs: { type: "layers", diff_ids: [sha256(layer), sha256("x")] } }));
+    await assert.rejects(svc.addImage({ config: other, openLayer: async () => Readable.from([layer]) }), /invalid diffID for layer 1/);
+    assert.equal((await collect(svc.snapshotter.walk())).length, 1);
+    assert.equal((await collect(svc.content.walk())).length, 2);
+    // Removing by tag also drops the digest reference of the same repository.
+    assert.deepEqual((await svc.remove("localhost:5000/p:1")).slice(0, 3), [{ Untagged: "localhost:5000/p:1" }, { Untagged: digestRef }, { Deleted: id }]);
+    await assertEmpty(svc);
+  });
+});

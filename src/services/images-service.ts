@@ -451,6 +451,59 @@ export class LocalImagesService implements ImagesService {
     }
   }
 
+  /**
+   * Store an image from its exact config bytes (pull, and anything else that has a config and its
+   * layers): layers not yet present are opened, in order, as UNCOMPRESSED tars and verified against
+   * the config's diff ids. `refs` are tags or digest references ("name@sha256:..." = RepoDigests).
+   */
+  async addImage(opts: {
+    config: Buffer;
+    openLayer: (index: number, diffId: string) => Promise<Readable>;
+    refs?: string[];
+    signal?: AbortSignal;
+  }): Promise<string> {
+    const refs = (opts.refs ?? []).map((r) => parseTaggedReference(r));
+    let cfg: ImageConfig;
+    try {
+      cfg = JSON.parse(opts.config.toString("utf8")) as ImageConfig;
+    } catch {
+      throw invalidArgument("invalid image config: not JSON");
+    }
+    if (!cfg?.rootfs || !Array.isArray(cfg.rootfs.diff_ids)) throw invalidArgument("invalid image config: no rootfs.diff_ids");
+    const id = sha256(opts.config);
+    const leases = new LeaseGroup(this.#leases);
+    const made: string[] = [];
+    try {
+      let parent: string | null = null;
+      for (const [i, diffId] of cfg.rootfs.diff_ids.entries()) {
+        const chainId = chainIds(cfg.rootfs.diff_ids.slice(0, i + 1))[i]!;
+        leases.add(chainId, diffId);
+        if (!(await this.#layerPresent(chainId, diffId))) {
+          const r = await unpackLayer(this, await opts.openLayer(i, diffId), {
+            parentChain: parent, expectedDiffId: diffId, leases, label: `invalid diffID for layer ${i}`,
+            ...(opts.signal ? { signal: opts.signal } : {}),
+          });
+          if (r.createdBlob) made.push(r.diffId);
+        }
+        parent = chainId;
+      }
+      leases.add(id);
+      if (!(await this.content.has(id))) made.push(id);
+      await this.content.putBytes(opts.config, id);
+      await this.store.update((tx) => {
+        if (!tx.get(id)) tx.put({ id, added: nowRfc3339(), lastTagTime: "", parent: "" });
+        for (const r of refs) tx.setRef(formatReference(r), id);
+      });
+      return id;
+    } catch (err) {
+      leases.release();
+      await this.store.exclusive(() => this.#gc(made)).catch(() => {});
+      throw err;
+    } finally {
+      leases.release();
+    }
+  }
+
   // ---- archives ------------------------------------------------------------------------------
 
   async save(refs: string[], out: Writable, opts: { signal?: AbortSignal } = {}): Promise<void> {
