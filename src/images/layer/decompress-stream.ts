@@ -83,8 +83,12 @@ export function decompressStream(src: Readable): Readable {
     if (kind === "plain") {
       pipeline(joined, out).catch((e) => out.destroy(e));
     } else if (kind === "gzip") {
-      pipeline(joined, createGunzip({ chunkSize: 1 << 16 }), out).catch((e: NodeJS.ErrnoException) =>
+      const gunzip = createGunzip({ chunkSize: 1 << 16 });
+      // Not piped through pipeline(): it would destroy `out` with zlib's raw error before we can classify it.
+      pipeline(joined, gunzip).catch((e: NodeJS.ErrnoException) =>
         out.destroy(e.code?.startsWith("Z_") ? invalidArgument(`gzip: invalid compressed data: ${e.message}`, { cause: e }) : e));
+      gunzip.pipe(out);
+      out.once("close", () => gunzip.destroy());
     } else {
       toolStream(kind, joined, out);
     }

@@ -68,7 +68,7 @@ export class TreeWriter {
   constructor(opts: TreeWriterOptions) {
     this.#o = opts;
     this.#lowers = opts.lowerDirs ?? [];
-    this.#knownDirs.set("", opts.root);
+    if (opts.mode === "layer") this.#knownDirs.set("", opts.root);
   }
 
   get #layer(): boolean {
