@@ -1,6 +1,6 @@
 import {
   chmodSync, closeSync, constants, copyFileSync, fchmodSync, fchownSync, futimesSync, lchownSync, linkSync,
-  lstatSync, lutimesSync, mkdirSync, openSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeSync,
+  lstatSync, lutimesSync, mkdirSync, openSync, readdirSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeSync,
   type Stats,
 } from "node:fs";
 import { join } from "node:path";
@@ -40,7 +40,8 @@ function code(err: unknown): string | undefined {
 
 function lstatOrNull(p: string): Stats | null {
   try {
-    return lstatSync(p);
+    // throwIfNoEntry: building an ENOENT error per new entry costs more than the syscall
+    return lstatSync(p, { throwIfNoEntry: false }) ?? null;
   } catch (err) {
     if (code(err) === "ENOENT" || code(err) === "ENOTDIR") return null;
     throw err;
@@ -63,12 +64,16 @@ export class TreeWriter {
   readonly #nodes = new Map<string, { spec: NodeSpec; hdr: PaxHeaders }>();
   readonly #whiteouts = new Map<string, PaxHeaders>();
   readonly #opaque = new Set<string>();
+  /** Layer mode into an empty dir: a path exists only if this writer made it, so most lstat calls can be skipped. */
+  readonly #fresh: boolean;
+  readonly #created = new Set<string>();
   size = 0;
 
   constructor(opts: TreeWriterOptions) {
     this.#o = opts;
     this.#lowers = opts.lowerDirs ?? [];
     if (opts.mode === "layer") this.#knownDirs.set("", opts.root);
+    this.#fresh = opts.mode === "layer" && readdirSync(opts.root).length === 0;
   }
 
   get #layer(): boolean {
@@ -152,7 +157,10 @@ export class TreeWriter {
       host = join(host, c);
       if (this.#knownDirs.has(prefix)) continue;
       const st = lstatOrNull(host);
-      if (!st) this.#mkdirLikeLower(host, prefix);
+      if (!st) {
+        this.#mkdirLikeLower(host, prefix);
+        this.#created.add(host);
+      }
       else if (st.isSymbolicLink()) {
         throw invalidArgument(`invalid tar entry ${JSON.stringify(name)}: ${JSON.stringify(prefix)} is a symbolic link, refusing to write through it`);
       } else if (!st.isDirectory()) {
@@ -178,8 +186,16 @@ export class TreeWriter {
     mkdirSync(host, 0o755);
   }
 
+  #exists(p: string): boolean {
+    return this.#fresh ? this.#created.has(p) : lstatOrNull(p) !== null;
+  }
+
   #clearExisting(p: string, rel: string, isDir: boolean, name: string): void {
     this.#nodes.delete(p);
+    if (this.#fresh && !this.#created.has(p)) {
+      this.#created.add(p);
+      return;
+    }
     const st = lstatOrNull(p);
     if (!st) return;
     const existingDir = st.isDirectory();
@@ -236,7 +252,10 @@ export class TreeWriter {
     if (this.#layer) {
       target = join(await this.#parent(dir, hdr.name), base);
       if (this.#nodes.has(target)) await this.#flushNodes();
-      if (!lstatOrNull(target)) await this.#copyUp(linkRel, target, hdr.name);
+      if (!this.#exists(target)) {
+        await this.#copyUp(linkRel, target, hdr.name);
+        this.#created.add(target);
+      }
     } else {
       target = await resolveInRoot(this.#o.root, join(this.#o.dirInRoot ?? "/", linkRel), { followLast: false });
       if (this.#nodes.has(target)) await this.#flushNodes();
