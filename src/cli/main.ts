@@ -1,5 +1,5 @@
 import { BerthClient } from "../client/client.js";
-import { ResponseError } from "../client/errors.js";
+import { describeError } from "./describe-error.js";
 import { resolveHost, type DaemonHost } from "../client/host.js";
 import { EngineError } from "../errdefs/index.js";
 import type { Command, CommandContext } from "./command.js";
@@ -97,12 +97,6 @@ function argCountError(name: string, cmd: Command, n: number): string | undefine
   return undefined;
 }
 
-/** How an error reads on stderr: daemon answers get docker's prefix. */
-export function describeError(err: unknown): string {
-  if (err instanceof ResponseError) return `Error response from daemon: ${err.message}`;
-  if (err instanceof Error) return err.message;
-  return String(err);
-}
 
 async function dispatch(argv: string[], out: Output): Promise<number> {
   let parsedGlobals;

@@ -1,4 +1,4 @@
-import { compileTemplate, TemplateContext } from "./template.js";
+import { compileTemplate, TemplateContext, TemplateError, type Template } from "./template.js";
 import { tabwrite } from "./tabwriter.js";
 
 export interface ListOptions {
@@ -24,13 +24,13 @@ export function renderList(items: TemplateContext[], opts: ListOptions): string 
   const isTable = format.startsWith("table");
   let tmpl = isTable ? format.slice("table".length) : format === "json" ? "{{json .}}" : format;
   tmpl = tmpl.replace(/^ +| +$/g, "").replaceAll("\\t", "\t").replaceAll("\\n", "\n");
-  const compiled = compileTemplate(tmpl);
+  const compiled = compileChecked(tmpl);
   let body = "";
-  for (const item of items) body += compiled.execute(item) + "\n";
+  for (const item of items) body += executeChecked(compiled, item) + "\n";
   if (!isTable) return body;
   const sample = items[0];
   const headerCtx = headerContext(sample, opts.headers);
-  let header = compiled.execute(headerCtx);
+  let header = executeChecked(compiled, headerCtx);
   if (!header.trim()) header = "";
   return tabwrite((header ? header + "\n" : "") + body);
 }
@@ -42,4 +42,24 @@ function headerContext(sample: TemplateContext | undefined, headers: Record<stri
   const methods: Record<string, (...a: unknown[]) => unknown> = {};
   for (const m of Object.keys(sample?.methods ?? {})) methods[m] = () => "";
   return new TemplateContext(sample?.typeName ?? "header", fields, methods);
+}
+
+/** Compiles with docker's "template parsing error: ..." wording. */
+export function compileChecked(src: string): Template {
+  try {
+    return compileTemplate(src);
+  } catch (err) {
+    if (err instanceof TemplateError) throw new TemplateError(`template parsing error: ${err.message}`);
+    throw err;
+  }
+}
+
+/** Executes with docker's "failed to execute template: ..." wording. */
+export function executeChecked(t: Template, data: unknown): string {
+  try {
+    return t.execute(data);
+  } catch (err) {
+    if (err instanceof TemplateError) throw new TemplateError(`failed to execute template: ${err.message}`);
+    throw err;
+  }
 }

@@ -1,0 +1,64 @@
+import type { Readable, Writable } from "node:stream";
+import type { HijackedConnection } from "../client/transport.js";
+import { demux } from "../client/demux.js";
+
+export interface AttachStreams {
+  tty: boolean;
+  /** Forward this to the container's stdin (ended with a half-close), or null to send nothing. */
+  stdin: (Readable & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown }) | null;
+  stdout: Writable;
+  stderr: Writable;
+}
+
+/** Copies a hijacked connection to our streams until the container side closes it. */
+export async function pumpAttached(conn: HijackedConnection, streams: AttachStreams): Promise<void> {
+  const { socket } = conn;
+  const raw = conn.contentType === "application/vnd.docker.raw-stream" || (streams.tty && conn.contentType !== "application/vnd.docker.multiplexed-stream");
+  const stdin = streams.stdin;
+  let restoreRaw = false;
+  if (stdin) {
+    if (streams.tty && stdin.isTTY && stdin.setRawMode) { stdin.setRawMode(true); restoreRaw = true; }
+    stdin.pipe(socket as unknown as Writable);
+  }
+  try {
+    if (raw) {
+      for await (const chunk of socket) {
+        if (!streams.stdout.write(chunk as Buffer)) await new Promise((r) => streams.stdout.once("drain", r));
+      }
+    } else {
+      await demux(socket as unknown as Readable, streams.stdout, streams.stderr);
+    }
+  } catch (err) {
+    // the daemon closing the connection abruptly at exit is not an error worth reporting
+    if ((err as NodeJS.ErrnoException).code !== "ECONNRESET") throw err;
+  } finally {
+    if (stdin) {
+      stdin.unpipe(socket as unknown as Writable);
+      if (restoreRaw) stdin.setRawMode?.(false);
+      stdin.pause();
+    }
+    socket.destroy();
+  }
+}
+
+/** Sends our terminal size to the container and follows window changes; returns a stop function. */
+export function followTerminalSize(resize: (h: number, w: number) => Promise<void>): () => void {
+  const out = process.stdout;
+  if (!out.isTTY) return () => {};
+  const send = () => { resize(out.rows, out.columns).catch(() => {}); };
+  send();
+  process.on("SIGWINCH", send);
+  return () => { process.off("SIGWINCH", send); };
+}
+
+const PROXIED: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"];
+
+/** --sig-proxy: signals we receive are sent to the container instead of ending us. */
+export function proxySignals(kill: (signal: string) => Promise<void>): () => void {
+  const handlers = PROXIED.map((sig) => {
+    const h = () => { kill(sig).catch(() => {}); };
+    process.on(sig, h);
+    return [sig, h] as const;
+  });
+  return () => { for (const [sig, h] of handlers) process.off(sig, h); };
+}
