@@ -105,3 +105,18 @@ test("not-found, bad digests, small blobs, delete, sweep", () => withStore(async
   await s.sweepIngests();
   assert.deepEqual(await readdir(join(root, "ingest")), []);
 }));
+
+test("an aborted signal tears the writer down but keeps the ingest for a resume", () => withStore(async (s) => {
+  const ac = new AbortController();
+  const w = await s.writer("sig", { signal: ac.signal });
+  assert.deepEqual(w.status(), { ref: "sig", offset: 0 });
+  await new Promise<void>((res) => w.write("abc", () => res()));
+  const err = new Promise((res) => w.once("error", res));
+  ac.abort();
+  assert.ok(isKind(await err, "cancelled"));
+  await new Promise((r) => (w.closed ? r(null) : w.once("close", r)));
+  const again = await s.writer("sig");
+  assert.equal(again.offset(), 3);
+  again.end("def");
+  assert.deepEqual(await again.commit(), { digest: sha256("abcdef"), size: 6 });
+}));

@@ -4,7 +4,7 @@ import { createHash, type Hash } from "node:crypto";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import {
-  dataLoss, EngineError, invalidArgument, notFound, unavailable,
+  cancelled, dataLoss, EngineError, invalidArgument, notFound, unavailable,
 } from "../errdefs/index.js";
 import { atomicWrite, hexOf, isDigest, sha256, syncDir, type Digest } from "../util/index.js";
 
@@ -14,6 +14,8 @@ export interface Expected { digest?: Digest; size?: number }
 export interface ContentWriter extends Writable {
   /** Bytes in the ingest so far (resume a download from here). */
   offset(): number;
+  /** containerd-style status: the ref and offset. */
+  status(): { ref: string; offset: number };
   /** Flush, verify size and digest (data-loss on mismatch), move the blob into place. Ends the stream if still open. */
   commit(expected?: Expected): Promise<{ digest: Digest; size: number }>;
   /** Drop the ingest and its data. */
@@ -69,8 +71,9 @@ export class ContentStore {
    * Open (or resume) the ingest named `ref`. Only one writer per ref at a time (unavailable otherwise).
    * The existing bytes of a resumed ingest are re-hashed so commit() can verify the whole blob.
    */
-  async writer(ref: string, opts: { expected?: Expected } = {}): Promise<ContentWriter> {
+  async writer(ref: string, opts: { expected?: Expected; signal?: AbortSignal } = {}): Promise<ContentWriter> {
     if (!ref) throw invalidArgument("ingest ref must not be empty");
+    opts.signal?.throwIfAborted();
     if (opts.expected?.digest) checkDigest(opts.expected.digest);
     if (this.#active.has(ref)) throw unavailable(`ref ${ref} locked: an ingest is already in progress`);
     this.#active.add(ref);
@@ -90,10 +93,18 @@ export class ContentStore {
         if (!isEnoent(err)) throw err;
       }
       const fh = await open(dataPath, "a");
-      return new IngestWriter({
+      const w = new IngestWriter({
         store: this, ref, dir, dataPath, fh, hash, offset, expected: opts.expected,
         release: () => this.#active.delete(ref),
       });
+      // An aborted ingest stays on disk for a later resume; only the stream is torn down.
+      const signal = opts.signal;
+      if (signal) {
+        const onAbort = () => w.destroy(cancelled("ingest cancelled"));
+        signal.addEventListener("abort", onAbort, { once: true });
+        w.once("close", () => signal.removeEventListener("abort", onAbort));
+      }
+      return w;
     } catch (err) {
       this.#active.delete(ref);
       throw err;
@@ -254,6 +265,10 @@ class IngestWriter extends Writable implements ContentWriter {
     return this.#offset;
   }
 
+  status(): { ref: string; offset: number } {
+    return { ref: this.#s.ref, offset: this.#offset };
+  }
+
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
     this.#writeAll(chunk).then(() => cb(), cb);
   }
@@ -323,6 +338,7 @@ class IngestWriter extends Writable implements ContentWriter {
     }
     await this.#s.store._install(this.#s.dataPath, digest);
     await rm(this.#s.dir, { recursive: true, force: true });
+    this.destroy();
     return { digest, size };
   }
 
