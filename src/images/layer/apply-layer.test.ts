@@ -171,3 +171,21 @@ test("applyLayer's diff id covers a GNU tar's whole padded stream", () => withDi
     await rm(tarFile, { force: true });
   }
 }));
+
+test("applyLayer reports a truncated or garbage tar as invalid-argument", () => withDirs(async ({ target }) => {
+  const t = await tarOf([{ name: "big", body: Buffer.alloc(100_000, 1) }]);
+  await assert.rejects(applyLayer(streamOf(t.subarray(0, 5000)), target),
+    (e) => isKind(e, "invalid-argument") && /invalid tar stream/.test((e as Error).message));
+  await assert.rejects(applyLayer(streamOf(Buffer.alloc(1024, 0x41)), target), (e) => isKind(e, "invalid-argument"));
+}));
+
+test("applyLayer stops when the signal aborts mid-stream", () => withDirs(async ({ target }) => {
+  const ac = new AbortController();
+  const { Readable } = await import("node:stream");
+  const t = await tarOf([{ name: "a", body: Buffer.alloc(64 << 10, 1) }, { name: "b", body: "b" }]);
+  const src = new Readable({ read() {} });
+  src.push(t.subarray(0, 4096));
+  setTimeout(() => ac.abort(), 20);
+  await assert.rejects(applyLayer(src, target, { signal: ac.signal }), (e) => isKind(e, "cancelled"));
+  assert.ok(src.destroyed);
+}));

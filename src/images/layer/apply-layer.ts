@@ -1,7 +1,7 @@
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import tar from "tar-stream";
-import { cancelled } from "../../errdefs/index.js";
+import { cancelled, EngineError, invalidArgument } from "../../errdefs/index.js";
 import { DigestStream, type Digest } from "../../util/index.js";
 import { installBinaryPax } from "./binary-pax.js";
 import { TreeWriter, type PaxHeaders } from "./tree-writer.js";
@@ -45,6 +45,10 @@ export async function runPipeline(src: Readable, digest: DigestStream | null, ex
     await pipeline(...streams, signal ? { signal } : {});
   } catch (err) {
     if ((err as Error)?.name === "AbortError" || signal?.aborted) throw cancelled("layer apply cancelled", { cause: err });
+    // tar-stream's own parse errors are plain Errors; give them a kind and say what was being read.
+    if (err instanceof Error && !(err instanceof EngineError) && !("code" in err)) {
+      throw invalidArgument(`invalid tar stream: ${err.message.charAt(0).toLowerCase()}${err.message.slice(1)}`, { cause: err });
+    }
     throw err;
   }
 }
