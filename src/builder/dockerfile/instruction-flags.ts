@@ -23,7 +23,7 @@ export function parseFlags(words: string[], spec: Record<string, FlagType>): Fla
     const value = hasValue ? body.slice(eq + 1) : "";
     const type = Object.prototype.hasOwnProperty.call(spec, name) ? spec[name] : undefined;
     if (!type) {
-      const hint = suggest(name, Object.keys(spec));
+      const hint = suggest(name, Object.keys(spec), true);
       throw syntaxError(`unknown flag: ${name}${hint ? ` (did you mean ${hint}?)` : ""}`);
     }
     if (out.used.has(name) && type !== "strings") throw syntaxError(`duplicate flag specified: ${name}`);

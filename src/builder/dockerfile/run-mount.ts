@@ -108,7 +108,7 @@ export function parseMount(spec: string, expand: (word: string) => string = iden
         env = value;
         break;
       default: {
-        const hint = suggest(key, KEYS);
+        const hint = suggest(key, KEYS, true);
         throw syntaxError(`unexpected key '${key}' in '${field}'${hint ? ` (did you mean ${hint}?)` : ""}`);
       }
     }

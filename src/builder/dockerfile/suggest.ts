@@ -1,16 +1,28 @@
-/** The closest candidate (case-insensitive edit distance <= 2), for "did you mean X?" hints. */
-export function suggest(word: string, candidates: readonly string[]): string | undefined {
-  const w = word.toLowerCase();
+/**
+ * BuildKit's "did you mean X?" choice: the first candidate at edit distance < 3 with no closer
+ * one after it; an exact match means no hint. Case-insensitive matching returns the hint in the
+ * case of the input when that was all lower or all upper.
+ */
+export function suggest(word: string, candidates: readonly string[], caseSensitive = false): string | undefined {
+  const w = caseSensitive ? word : word.toLowerCase();
   let best: string | undefined;
-  let bestDist = Infinity;
+  let bestDist = 3;
   for (const c of candidates) {
-    const d = distance(w, c.toLowerCase());
+    const opt = caseSensitive ? c : c.toLowerCase();
+    if (opt === w) return undefined;
+    const d = distance(w, opt);
     if (d < bestDist) {
-      best = c;
+      best = caseSensitive ? opt : matchCase(opt, word);
       bestDist = d;
     }
   }
-  return bestDist <= 2 && bestDist < Math.max(w.length, 1) ? best : undefined;
+  return best;
+}
+
+function matchCase(value: string, orig: string): string {
+  if (orig === orig.toLowerCase()) return value.toLowerCase();
+  if (orig === orig.toUpperCase()) return value.toUpperCase();
+  return value;
 }
 
 function distance(a: string, b: string): number {
