@@ -204,10 +204,19 @@ export class ContentStore {
     }
   }
 
-  /** Remove ingests not in use by this process whose data is older than olderThanMs (default: all of them). */
+  /**
+   * Remove ingests not in use by this process whose data is older than olderThanMs (default: all of them),
+   * and temp files a crash left among the blobs.
+   */
   async sweepIngests(olderThanMs = 0): Promise<void> {
     const base = join(this.#root, "ingest");
     const now = Date.now();
+    const blobs = join(this.#root, "blobs", "sha256");
+    for (const name of await readdir(blobs)) {
+      if (!name.startsWith(".") || !name.endsWith(".tmp")) continue;
+      const st = await stat(join(blobs, name)).catch(() => null);
+      if (st && now - st.mtimeMs >= Math.max(olderThanMs, 60_000)) await rm(join(blobs, name), { force: true });
+    }
     const refs = new Set([...this.#active].map((r) => this.#ingestDir(r)));
     for (const name of await readdir(base)) {
       const dir = join(base, name);
@@ -319,6 +328,7 @@ class IngestWriter extends Writable implements ContentWriter {
     if (this.#done) throw invalidArgument(`ingest ${this.#s.ref} already committed or aborted`);
     if (expected.digest) checkDigest(expected.digest);
     await this.#ended();
+    await this.#s.fh.chmod(0o444);
     await this.#s.fh.sync();
     const size = this.#offset;
     const digest: Digest = `sha256:${this.#s.hash.digest("hex")}`;
