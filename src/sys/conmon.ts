@@ -1,0 +1,89 @@
+import { spawn } from "node:child_process";
+import type { Readable } from "node:stream";
+import { systemError } from "../errdefs/index.js";
+import { runtimeMessage } from "./runc.js";
+
+export interface ConmonOptions {
+  conmon?: string;              // default /usr/bin/conmon
+  runtime: string;              // runtime binary path
+  runtimeRoot: string;          // --root for the runtime
+  id: string;
+  name: string;
+  bundle: string;
+  pidFile: string;              // container init pid
+  conmonPidFile: string;
+  exitDir: string;
+  socketDir: string;
+  persistDir: string;           // conmon writes "oom" here
+  logPath: string;              // k8s-file
+  stdin?: boolean;
+  tty?: boolean;
+  systemdCgroup?: boolean;
+  logSizeMax?: number;
+}
+
+export class RuntimeCreateError extends Error {}
+
+/**
+ * Start conmon, which double-forks, runs `<runtime> create` and stays as the container's monitor. Resolves with
+ * the container's init pid once the runtime created it (read from the sync pipe); rejects with the runtime's
+ * message otherwise. The container is left in "created" state: call `runtime start`.
+ */
+export function startConmon(o: ConmonOptions): Promise<{ pid: number }> {
+  const args = [
+    "--api-version", "1", "-c", o.id, "-u", o.id, "-r", o.runtime, "-b", o.bundle, "-p", o.pidFile, "-n", o.name,
+    "--exit-dir", o.exitDir, "-l", `k8s-file:${o.logPath}`, "--log-level", "warning", "--socket-dir-path", o.socketDir,
+    "--conmon-pidfile", o.conmonPidFile, "-0", o.persistDir, "--runtime-arg", `--root=${o.runtimeRoot}`,
+  ];
+  if (o.systemdCgroup) args.push("-s");
+  if (o.stdin) args.push("-i", "--leave-stdin-open");
+  if (o.tty) args.push("-t");
+  if (o.logSizeMax && o.logSizeMax > 0) args.push("--log-size-max", String(o.logSizeMax));
+  return new Promise((resolve, reject) => {
+    const child = spawn(o.conmon ?? "/usr/bin/conmon", args, {
+      stdio: ["ignore", "pipe", "pipe", "pipe"],
+      env: { _OCI_SYNCPIPE: "3", PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin" },
+      detached: true,
+    });
+    let out = "";
+    let sync = "";
+    let settled = false;
+    const syncPipe = child.stdio[3] as Readable;
+    const done = (err: Error | null, pid?: number) => {
+      if (settled) return;
+      settled = true;
+      syncPipe.destroy();
+      child.stdout!.destroy();
+      child.stderr!.destroy();
+      child.unref();
+      if (err) reject(err);
+      else resolve({ pid: pid! });
+    };
+    child.stdout!.setEncoding("utf8").on("data", (d: string) => { out += d; });
+    child.stderr!.setEncoding("utf8").on("data", (d: string) => { out += d; });
+    child.on("error", (err) => done(systemError(`conmon: ${err.message}`, { cause: err })));
+    syncPipe.setEncoding("utf8");
+    syncPipe.on("data", (d: string) => {
+      sync += d;
+      const nl = sync.indexOf("\n");
+      if (nl < 0) return;
+      let msg: { data?: number; message?: string };
+      try {
+        msg = JSON.parse(sync.slice(0, nl)) as { data?: number; message?: string };
+      } catch {
+        done(systemError(`conmon: unexpected sync message ${JSON.stringify(sync.slice(0, nl))}`));
+        return;
+      }
+      if (typeof msg.data === "number" && msg.data > 0) done(null, msg.data);
+      else done(new RuntimeCreateError(runtimeMessage(msg.message ?? "") || "container create failed"));
+    });
+    syncPipe.on("end", () => {
+      if (!settled) done(systemError(`conmon exited without creating the container: ${out.trim() || "no output"}`));
+    });
+    child.on("exit", (code) => {
+      if (code !== 0 && !settled) {
+        setTimeout(() => done(systemError(`conmon failed (exit ${code}): ${out.trim()}`)), 50);
+      }
+    });
+  });
+}
