@@ -126,7 +126,10 @@ export class TreeWriter {
       case "block-device":
       case "fifo": {
         await drain(stream);
-        if (type !== "fifo" && !(this.#o.allowDevices ?? false)) return;
+        if (type !== "fifo" && !(this.#o.allowDevices ?? false)) {
+          this.#created.delete(p);
+          return;
+        }
         const kind = type === "fifo" ? "p" : type === "block-device" ? "b" : "c";
         this.#nodes.set(p, { spec: { path: p, kind, major: hdr.devmajor ?? 0, minor: hdr.devminor ?? 0 }, hdr });
         break;
