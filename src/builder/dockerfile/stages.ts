@@ -22,8 +22,8 @@ export interface StageDepsOptions {
 
 /**
  * The stages one stage directly depends on, ascending: its FROM base when that is an earlier
- * stage, COPY --from and RUN --mount from= stages (also inside ONBUILD triggers are ignored:
- * they run in downstream builds).
+ * stage, COPY --from and RUN --mount from= stages. ONBUILD triggers are not followed: they run
+ * in downstream builds.
  */
 export function stageDependencies(df: Dockerfile, index: number, opts: StageDepsOptions = {}): number[] {
   const stage = df.stages[index];
@@ -73,12 +73,10 @@ export function stagesNeededFor(df: Dockerfile, target?: string, opts: StageDeps
   const visit = (i: number) => {
     if (needed.has(i)) return;
     if (visiting.has(i)) {
-      const s = df.stages[i]!;
-      throw new EngineError("invalid-argument", `circular dependency detected on stage: ${s.name ?? String(i)}`);
+      throw new EngineError("invalid-argument", `circular dependency detected on stage: ${df.stages[i]!.name ?? String(i)}`);
     }
     visiting.add(i);
-    for (const d of stageDependencies(df, i, opts)) if (d !== i) visit(d);
-    else throw new EngineError("invalid-argument", `circular dependency detected on stage: ${df.stages[i]!.name ?? String(i)}`);
+    for (const d of stageDependencies(df, i, opts)) visit(d);
     visiting.delete(i);
     needed.add(i);
   };
