@@ -48,8 +48,8 @@ async function readVersion(): Promise<string> {
   return pkg.version;
 }
 
-function commandHelp(cmd: Command, entry: CommandEntry): string {
-  const lines = [`Usage:  ${PROG} ${entry.names[0]} ${cmd.usage}`.trimEnd(), "", cmd.summary];
+function commandHelp(cmd: Command, entry: CommandEntry, invoked: string): string {
+  const lines = [`Usage:  ${PROG} ${invoked} ${cmd.usage}`.trimEnd(), "", cmd.summary];
   if (entry.names.length > 1) lines.push("", "Aliases:", `  ${entry.names.map((n) => `${PROG} ${n}`).join(", ")}`);
   const usages = flagUsages(cmd.flags);
   if (usages) lines.push("", "Options:", usages);
@@ -133,7 +133,7 @@ async function dispatch(argv: string[], out: Output): Promise<number> {
     out.errorLine(`${err.message}\n\n${usageLine}\n\nRun '${PROG} ${name} --help' for more information`);
     return 125;
   }
-  if (parsed.help) { out.write(commandHelp(cmd, found.entry)); return 0; }
+  if (parsed.help) { out.write(commandHelp(cmd, found.entry, name)); return 0; }
   const countError = argCountError(name, cmd, parsed.args.length);
   if (countError) {
     out.errorLine(`${PROG}: ${countError}\n\n${usageLine}\n\nSee '${PROG} ${name} --help' for more information`);

@@ -240,6 +240,23 @@ export class SystemApi {
   }
 }
 
+export class NetworksApi {
+  constructor(private readonly t: Transport) {}
+  list(filters?: Filters): Promise<{ Name: string; Id: string; Driver: string; Scope: string }[]> {
+    return this.t.json("GET", "/networks", { query: { filters: encodeFilters(filters) } });
+  }
+  prune(filters?: Filters): Promise<{ NetworksDeleted?: string[] | null }> {
+    return this.t.json("POST", "/networks/prune", { query: { filters: encodeFilters(filters) } });
+  }
+}
+
+export class BuildApi {
+  constructor(private readonly t: Transport) {}
+  prune(opts: { all?: boolean; filters?: Filters } = {}): Promise<{ CachesDeleted?: string[] | null; SpaceReclaimed?: number }> {
+    return this.t.json("POST", "/build/prune", { query: { all: opts.all || undefined, filters: encodeFilters(opts.filters) } });
+  }
+}
+
 /** The typed Engine API client, grouped by resource. */
 export class BerthClient {
   readonly transport: Transport;
@@ -247,6 +264,8 @@ export class BerthClient {
   readonly exec: ExecApi;
   readonly images: ImagesApi;
   readonly system: SystemApi;
+  readonly networks: NetworksApi;
+  readonly build: BuildApi;
 
   constructor(opts: { host?: DaemonHost; apiVersion?: string } = {}) {
     this.transport = new Transport(opts.host ?? resolveHost(undefined), { apiVersion: opts.apiVersion ?? (process.env.DOCKER_API_VERSION || undefined) });
@@ -254,6 +273,8 @@ export class BerthClient {
     this.exec = new ExecApi(this.transport);
     this.images = new ImagesApi(this.transport);
     this.system = new SystemApi(this.transport);
+    this.networks = new NetworksApi(this.transport);
+    this.build = new BuildApi(this.transport);
   }
 
   get host(): DaemonHost { return this.transport.host; }
