@@ -13,7 +13,8 @@ export interface AttachStreams {
 /** Copies a hijacked connection to our streams until the container side closes it. */
 export async function pumpAttached(conn: HijackedConnection, streams: AttachStreams): Promise<void> {
   const { socket } = conn;
-  const raw = conn.contentType === "application/vnd.docker.raw-stream" || (streams.tty && conn.contentType !== "application/vnd.docker.multiplexed-stream");
+  // before API 1.42 every attach answer said raw-stream, so the container's TTY setting decides
+  const raw = streams.tty;
   const stdin = streams.stdin;
   let restoreRaw = false;
   if (stdin) {

@@ -87,16 +87,18 @@ async function topHelp(): Promise<string> {
     "", `Run '${PROG} COMMAND --help' for more information on a command.`].join("\n") + "\n";
 }
 
-function argCountError(name: string, cmd: Command, n: number): string | undefined {
+/** cobra's positional-argument checks as the docker CLI words them; `see` picks the hint's verb. */
+function argCountError(name: string, cmd: Command, n: number): { message: string; see: boolean } | undefined {
   const { minArgs = 0, maxArgs = Infinity } = cmd;
+  const plural = (k: number) => `${k} argument${k === 1 ? "" : "s"}`;
   if (minArgs === maxArgs && n !== minArgs) {
-    return minArgs === 0 ? `"${PROG} ${name}" accepts no arguments.` : `"${PROG} ${name}" requires exactly ${minArgs} argument${minArgs === 1 ? "" : "s"}.`;
+    return { message: minArgs === 0 ? `'${PROG} ${name}' accepts no arguments` : `'${PROG} ${name}' requires ${plural(minArgs)}`, see: false };
   }
-  if (n < minArgs) return `'${PROG} ${name}' requires at least ${minArgs} argument${minArgs === 1 ? "" : "s"}`;
-  if (n > maxArgs) return `"${PROG} ${name}" requires at most ${maxArgs} argument${maxArgs === 1 ? "" : "s"}.`;
+  if (n < minArgs) return { message: `'${PROG} ${name}' requires at least ${plural(minArgs)}`, see: true };
+  if (n > maxArgs && minArgs > 0) return { message: `'${PROG} ${name}' requires at least ${minArgs} and at most ${plural(maxArgs)}`, see: true };
+  if (n > maxArgs) return { message: `'${PROG} ${name}' requires at most ${plural(maxArgs)}`, see: false };
   return undefined;
 }
-
 
 async function dispatch(argv: string[], out: Output): Promise<number> {
   let parsedGlobals;
@@ -136,7 +138,7 @@ async function dispatch(argv: string[], out: Output): Promise<number> {
   if (parsed.help) { out.write(commandHelp(cmd, found.entry, name)); return 0; }
   const countError = argCountError(name, cmd, parsed.args.length);
   if (countError) {
-    out.errorLine(`${PROG}: ${countError}\n\n${usageLine}\n\nSee '${PROG} ${name} --help' for more information`);
+    out.errorLine(`${PROG}: ${countError.message}\n\n${usageLine}\n\n${countError.see ? "See" : "Run"} '${PROG} ${name} --help' for more information`);
     return 1;
   }
 

@@ -51,6 +51,7 @@ export function containerContext(c: ContainerSummary, opts: { trunc: boolean; no
     Mounts: () => (c.Mounts ?? []).map((m) => { const n = m.Name || m.Source; return trunc ? ellipsis(n, 15) : n; }).join(","),
     LocalVolumes: () => String((c.Mounts ?? []).filter((m) => m.Driver === "local").length),
     Networks: () => Object.keys(c.NetworkSettings?.Networks ?? {}).sort().join(","),
+    Platform: () => null,
   }, {
     Label: (k: unknown) => labels[String(k)] ?? "",
   });

@@ -26,9 +26,9 @@ function context(i: ImageSummary, repo: string, tag: string, digest: string, tru
     CreatedAt: () => goTimeString(new Date(i.Created * 1000)),
     Size: () => humanSize(i.Size),
     Containers: () => (i.Containers === -1 || i.Containers === undefined ? "N/A" : String(i.Containers)),
-    SharedSize: () => (i.SharedSize === -1 || i.SharedSize === undefined ? "N/A" : humanSize(i.SharedSize)),
-    UniqueSize: () => (i.SharedSize === -1 || i.SharedSize === undefined ? "N/A" : humanSize(i.Size - i.SharedSize)),
-    VirtualSize: () => humanSize(i.VirtualSize ?? i.Size),
+    SharedSize: () => (i.SharedSize === -1 || i.SharedSize === undefined ? "N/A" : humanSize(i.SharedSize, 4)),
+    UniqueSize: () => (i.SharedSize === -1 || i.SharedSize === undefined ? "N/A" : humanSize(i.Size - i.SharedSize, 4)),
+    VirtualSize: () => humanSize(i.VirtualSize ?? i.Size, 4),
   });
 }
 

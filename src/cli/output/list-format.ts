@@ -40,7 +40,7 @@ function headerContext(sample: TemplateContext | undefined, headers: Record<stri
   const fields: Record<string, () => unknown> = {};
   for (const name of new Set([...names, ...Object.keys(headers)])) fields[name] = () => headers[name] ?? name.toUpperCase();
   const methods: Record<string, (...a: unknown[]) => unknown> = {};
-  for (const m of Object.keys(sample?.methods ?? {})) methods[m] = () => "";
+  for (const m of Object.keys(sample?.methods ?? {})) methods[m] = (k: unknown) => String(k ?? "");
   return new TemplateContext(sample?.typeName ?? "header", fields, methods);
 }
 

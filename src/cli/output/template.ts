@@ -19,6 +19,11 @@ export class TemplateContext {
 
 export class TemplateError extends Error {}
 
+/** encoding/json's output: HTML-sensitive characters escaped. */
+export function goJson(v: unknown): string {
+  return JSON.stringify(v).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
 type Arg =
   | { t: "field"; recv: Arg | null; names: string[]; pos: number; text: string }
   | { t: "dot" } | { t: "var"; name: string; names: string[]; pos: number; text: string }
@@ -274,7 +279,7 @@ function cmp(a: unknown, b: unknown): number {
 }
 
 const FUNCS: Record<string, (...a: unknown[]) => unknown> = {
-  json: (v) => JSON.stringify(v === undefined ? null : v),
+  json: (v) => goJson(v === undefined ? null : v),
   join: (arr, sep) => (Array.isArray(arr) ? arr.map(printValue).join(String(sep)) : printValue(arr)),
   split: (s, sep) => String(s).split(String(sep)),
   title: (s) => String(s).replace(/(^|[^\p{L}\p{N}'])(\p{L})/gu, (_m, a: string, b: string) => a + b.toUpperCase()),
@@ -286,7 +291,10 @@ const FUNCS: Record<string, (...a: unknown[]) => unknown> = {
     let cur = v;
     for (const k of keys) {
       if (cur === undefined || cur === null) throw new TemplateError("index of untyped nil");
-      cur = (cur as Record<string, unknown>)[String(k)];
+      const obj = cur as Record<string, unknown>;
+      cur = obj[String(k)];
+      // a map of strings (labels, options) answers "" for a missing key, as Go's typed maps do
+      if (cur === undefined && !Array.isArray(obj) && Object.values(obj).every((x) => typeof x === "string")) cur = "";
     }
     return cur;
   },

@@ -1,6 +1,7 @@
 import type { Command } from "../../command.js";
 import { bool, string } from "../../flags.js";
 import { demux } from "../../../client/demux.js";
+import { compareVersions } from "../../../client/transport.js";
 import { timestampArg } from "../../output/parse-units.js";
 
 export const logs: Command = {
@@ -26,9 +27,11 @@ export const logs: Command = {
       until: flags.string("until") ? timestampArg(flags.string("until"), now) : undefined,
     });
     const type = String(res.headers["content-type"] ?? "");
+    // the content type tells the framing only from API 1.42 on
+    const typed = compareVersions(await client.transport.apiVersion(), "1.42") >= 0;
     let tty: boolean;
-    if (type === "application/vnd.docker.multiplexed-stream") tty = false;
-    else if (type === "application/vnd.docker.raw-stream") tty = true;
+    if (typed && type === "application/vnd.docker.multiplexed-stream") tty = false;
+    else if (typed && type === "application/vnd.docker.raw-stream") tty = true;
     else tty = Boolean((await client.containers.inspect(args[0]!)).Config.Tty);
     if (tty) {
       for await (const chunk of res) if (!out.stdout.write(chunk as Buffer)) await new Promise((r) => out.stdout.once("drain", r));

@@ -23,7 +23,8 @@ export const ls: Command = {
     const format = flags.string("format");
     let limit = flags.int("last");
     if (flags.bool("latest")) limit = 1;
-    const size = flags.bool("size") || (!flags.bool("quiet") && format.includes(".Size"));
+    // like docker: a template that uses .Size (or all fields, through json) asks the daemon for sizes
+    const size = flags.changed("size") ? flags.bool("size") : !flags.bool("quiet") && (format.includes(".Size") || format === "json" || /json\s+\.\s*}}/.test(format));
     const list = await client.containers.list({
       all: flags.bool("all") || limit !== -1,
       limit: limit > 0 ? limit : undefined,

@@ -37,13 +37,14 @@ export const run: Command = {
     const id = await createContainer(client, out, plan, { pull: flags.string("pull"), quiet: flags.bool("quiet"), cidfile: flags.string("cidfile") });
 
     if (detach) {
+      // docker prints the id as soon as the container exists, before starting it
+      out.line(id);
       try {
         await client.containers.start(id);
       } catch (err) {
         const message = describeError(err);
         throw new StatusError(message, startErrorStatus(message));
       }
-      out.line(id);
       return 0;
     }
 

@@ -35,6 +35,7 @@ export const history: Command = {
       Comment: () => h.Comment ?? "",
       Tags: () => (h.Tags ?? []).join(", "),
     }));
-    out.write(renderList(rows, { format: flags.string("format"), quiet: flags.bool("quiet"), defaultTable: TABLE, headers: HEADERS, warn: (m) => out.errorLine(m) }));
+    const headers = human ? HEADERS : { ...HEADERS, CreatedSince: "CREATED AT" };
+    out.write(renderList(rows, { format: flags.string("format"), quiet: flags.bool("quiet"), defaultTable: TABLE, headers, warn: (m) => out.errorLine(m) }));
   },
 };

@@ -59,7 +59,7 @@ export const df: Command = {
       format: "", defaultTable: "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}\t{{.SharedSize}}\t{{.UniqueSize}}\t{{.Containers}}", headers: IMAGE_HEADERS,
     }));
     out.line("\nContainers space usage:\n");
-    out.write(renderList((du.Containers ?? []).map((c) => containerContext(c, { trunc: true, now })), {
+    out.write(renderList((du.Containers ?? []).map((c) => containerContext({ ...c, SizeRootFs: 0 }, { trunc: true, now })), {
       format: "", defaultTable: "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.LocalVolumes}}\t{{.Size}}\t{{.RunningFor}}\t{{.Status}}\t{{.Names}}", headers: CONTAINER_HEADERS,
     }));
     out.line("\nLocal Volumes space usage:\n");
