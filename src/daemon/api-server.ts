@@ -137,7 +137,7 @@ export class ApiServer {
       return;
     }
     const status = statusOf(err);
-    if (status >= 500) this.#logger.error("request failed", { method: req.method, url: req.url, error: err });
+    if (status >= 500 && status !== 501) this.#logger.error("request failed", { method: req.method, url: req.url, error: err });
     else this.#logger.debug("request error", { method: req.method, url: req.url, status, error: err });
     if (res.headersSent) {
       // The status line is gone; ending abruptly is the only honest signal left.

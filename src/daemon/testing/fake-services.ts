@@ -45,13 +45,19 @@ export class FakeContainersService implements ContainersService {
     this.#log("create", body, opts);
     if (body.Image === "missing") throw notFound(`No such image: ${body.Image}:latest`);
     const id = "c".repeat(64);
-    this.add({ id, name: opts?.name ?? "x", tty: body.Tty === true, image: body.Image ?? "" });
+    const greeting = { stream: "stdout" as const, time: new Date().toISOString(), data: Buffer.from(`hello from ${(body.Cmd ?? []).join(" ")}\n`) };
+    this.add({ id, name: opts?.name ?? "x", tty: body.Tty === true, image: body.Image ?? "", logs: [greeting] });
     return { Id: id, Warnings: [] };
   }
   async start(id: string) {
     const c = this.#get(id);
     if (c.state === "running") throw notModified();
     c.state = "running";
+    // The fake container "exits" at once, like `true`.
+    setTimeout(() => {
+      c.state = "exited";
+      for (const w of this.waiters.splice(0)) w({ StatusCode: 0 });
+    }, 20);
   }
   async stop(id: string, opts?: { timeout?: number; signal?: string }) {
     this.#log("stop", id, opts);
