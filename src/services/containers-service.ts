@@ -1,0 +1,1121 @@
+import { EventEmitter, once } from "node:events";
+import { watch, type FSWatcher } from "node:fs";
+import { lstat, mkdir, readFile, readlink, rm, stat, unlink } from "node:fs/promises";
+import { hostname as osHostname } from "node:os";
+import { basename, dirname, join } from "node:path";
+import type { Readable, Writable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { fileURLToPath } from "node:url";
+import { readFileSync } from "node:fs";
+import {
+  conflict, EngineError, invalidArgument, isNotFound, notFound, notModified, systemError,
+} from "../errdefs/index.js";
+import { applyChanges } from "../images/index.js";
+import { extractArchive, listChanges, packDiff, packTree, resolveInRoot } from "../images/layer/index.js";
+import type { Snapshotter } from "../snapshots/snapshotter.js";
+import type {
+  ChangeItem, ContainerConfig, ContainerCreateBody, ContainerInspect, ContainerSummary, Filters, HostConfig,
+} from "../spec/engine.js";
+import type { OciDevice, SeccompProfile } from "../spec/oci-runtime.js";
+import { cgroupPids, oomKilled, removeCgroup } from "../sys/cgroups.js";
+import { RuntimeCreateError, startConmon } from "../sys/conmon.js";
+import { execFileCapture } from "../sys/exec.js";
+import { gatherHostInfo, hostDevices, type HostInfo } from "../sys/host-facts.js";
+import { isMountPoint, mountAll, unmountAll } from "../sys/mount.js";
+import { isAlive, readPidFile } from "../sys/proc.js";
+import { RuncRuntime } from "../sys/runc.js";
+import { loadRecords, saveRecord, type ContainerRecord } from "../containers/container-record.js";
+import { logEntries, readLines, tailOffset } from "../containers/k8s-log.js";
+import { mergeConfig, pathAndArgs } from "../containers/merge-config.js";
+import { mountPointOf, planMounts } from "../containers/mount-plan.js";
+import { generateName, validateName } from "../containers/names.js";
+import { buildOciSpec, parseSecurityOpts, parseSignal } from "../containers/oci-spec.js";
+import { nextBackoff, shouldRestart, validateRestartPolicy } from "../containers/restart-policy.js";
+import { goArch } from "../containers/seccomp.js";
+import { statusText } from "../containers/status-text.js";
+import { resolveUser } from "../containers/user.js";
+import { atomicWrite, atomicWriteJson, newId, ZERO_TIME, type Logger } from "../util/index.js";
+import type {
+  AttachOptions, ContainersService, ImagesService, ImageUsage, LogEntry, LogOptions, PathStat, WaitCondition,
+} from "./types.js";
+
+const SECCOMP_DEFAULT = JSON.parse(
+  readFileSync(fileURLToPath(new URL("../../../src/containers/profiles/seccomp-default.json", import.meta.url)), "utf8"),
+) as SeccompProfile;
+
+const INIT_CANDIDATES = ["/usr/bin/tini-static", "/usr/bin/catatonit", "/usr/libexec/podman/catatonit", "/usr/bin/tini"];
+const RUNTIMES: Record<string, string> = { runc: "/usr/sbin/runc", crun: "/usr/bin/crun" };
+
+interface Live {
+  rec: ContainerRecord;
+  dir: string;
+  lock: Promise<unknown>;
+  events: EventEmitter;          // "exit"(code), "stopped"(), "removed"(code)
+  exitHandling: Promise<void> | null;
+  restartTimer: NodeJS.Timeout | null;
+  backoff: number;
+  mountUsers: number;
+  mountLock: Promise<unknown>;
+  removed: boolean;
+}
+
+export interface ContainersServiceOptions {
+  dataRoot: string;
+  execRoot: string;
+  runtime?: "runc" | "crun" | string;
+  images: ImagesService;
+  snapshotter: Snapshotter;
+  logger: Logger;
+}
+
+/** Containers on an OCI runtime under conmon, with Docker's semantics. */
+export class LocalContainersService implements ContainersService, ImageUsage {
+  readonly #root: string;
+  readonly #execRoot: string;
+  readonly #images: ImagesService;
+  readonly #snap: Snapshotter;
+  readonly #log: Logger;
+  readonly #runtime: RuncRuntime;
+  readonly #exitDir: string;
+  readonly #byId = new Map<string, Live>();
+  readonly #byName = new Map<string, string>();
+  #host: HostInfo;
+  #devices: OciDevice[] | null = null;
+  #initBinary: string | undefined;
+  #watcher: FSWatcher | null = null;
+  #closed = false;
+
+  private constructor(o: ContainersServiceOptions, host: HostInfo, initBinary: string | undefined) {
+    this.#root = join(o.dataRoot, "containers");
+    this.#execRoot = o.execRoot;
+    this.#images = o.images;
+    this.#snap = o.snapshotter;
+    this.#log = o.logger;
+    const rt = o.runtime ?? "runc";
+    this.#runtime = new RuncRuntime(RUNTIMES[rt] ?? rt, join(o.execRoot, "runc"));
+    this.#exitDir = join(o.execRoot, "exits");
+    this.#host = host;
+    this.#initBinary = initBinary;
+  }
+
+  static async open(o: ContainersServiceOptions): Promise<LocalContainersService> {
+    await Promise.all([
+      mkdir(join(o.dataRoot, "containers"), { recursive: true, mode: 0o710 }),
+      mkdir(join(o.execRoot, "exits"), { recursive: true, mode: 0o700 }),
+      mkdir(join(o.execRoot, "sock"), { recursive: true, mode: 0o700 }),
+      mkdir(join(o.execRoot, "runc"), { recursive: true, mode: 0o700 }),
+    ]);
+    const [host, initBinary] = await Promise.all([
+      gatherHostInfo(),
+      (async () => {
+        for (const c of INIT_CANDIDATES) if (await stat(c).then(() => true, () => false)) return c;
+        return undefined;
+      })(),
+    ]);
+    const svc = new LocalContainersService(o, host, initBinary);
+    const { records, orphans } = await loadRecords(svc.#root);
+    for (const id of orphans) await svc.#dropHalfCreated(id);
+    for (const rec of records) svc.#adopt(rec);
+    svc.#watchExits();
+    return svc;
+  }
+
+  // ---------------------------------------------------------------- bookkeeping
+
+  #adopt(rec: ContainerRecord): Live {
+    const live: Live = {
+      rec, dir: join(this.#root, rec.id), lock: Promise.resolve(), events: new EventEmitter(), exitHandling: null,
+      restartTimer: null, backoff: 0, mountUsers: 0, mountLock: Promise.resolve(), removed: false,
+    };
+    live.events.setMaxListeners(0);
+    this.#byId.set(rec.id, live);
+    this.#byName.set(rec.name, rec.id);
+    return live;
+  }
+
+  async #dropHalfCreated(id: string): Promise<void> {
+    const dir = join(this.#root, id);
+    await unmountAll(join(dir, "bundle", "rootfs")).catch(() => {});
+    await this.#snap.remove(id).catch(() => {});
+    await rm(dir, { recursive: true, force: true });
+  }
+
+  #watchExits(): void {
+    try {
+      this.#watcher = watch(this.#exitDir, (_ev, file) => {
+        if (!file) return;
+        const id = String(file);
+        if (this.#byId.has(id)) void this.#onExitFile(id);
+      });
+      this.#watcher.on("error", (err) => this.#log.warn("exit watcher failed", { err }));
+    } catch (err) {
+      this.#log.warn("cannot watch exit dir", { err });
+    }
+  }
+
+  #locked<T>(live: Live, fn: () => Promise<T>): Promise<T> {
+    const run = live.lock.then(fn, fn);
+    live.lock = run.catch(() => {});
+    return run;
+  }
+
+  #find(ref: string): Live {
+    if (!ref) throw notFound("No such container: ");
+    const direct = this.#byId.get(ref);
+    if (direct) return direct;
+    const byName = this.#byName.get(ref.startsWith("/") ? ref : `/${ref}`);
+    if (byName) return this.#byId.get(byName)!;
+    if (/^[a-f0-9]+$/.test(ref)) {
+      const hits = [...this.#byId.keys()].filter((id) => id.startsWith(ref));
+      if (hits.length === 1) return this.#byId.get(hits[0]!)!;
+      if (hits.length > 1) throw invalidArgument(`multiple IDs found with provided prefix: ${ref}`);
+    }
+    throw notFound(`No such container: ${ref}`);
+  }
+
+  async #save(live: Live): Promise<void> {
+    if (live.removed) return;
+    await saveRecord(live.dir, live.rec);
+  }
+
+  #paths(live: Live) {
+    const bundle = join(live.dir, "bundle");
+    return {
+      bundle, rootfs: join(bundle, "rootfs"), config: join(bundle, "config.json"), pidFile: join(live.dir, "pidfile"),
+      conmonPid: join(live.dir, "conmon.pid"), log: join(live.dir, `${live.rec.id}-json.log`),
+      hostname: join(live.dir, "hostname"), hosts: join(live.dir, "hosts"), resolvConf: join(live.dir, "resolv.conf"),
+      exitFile: join(this.#exitDir, live.rec.id), persist: join(live.dir, "persist"),
+    };
+  }
+
+  #cgroupsPath(rec: ContainerRecord): string {
+    return `${rec.hostConfig.CgroupParent || "/berth"}/${rec.id}`;
+  }
+
+  // ---------------------------------------------------------------- create
+
+  async create(body: ContainerCreateBody, opts: { name?: string; platform?: string } = {}): Promise<{ Id: string; Warnings: string[] }> {
+    if (!body || typeof body !== "object") throw invalidArgument("config cannot be empty in order to create a container");
+    if (!body.Image) throw invalidArgument("No image specified");
+    const hc: HostConfig = { ...(body.HostConfig ?? {}) };
+    const warnings: string[] = [];
+    let name: string;
+    if (opts.name) {
+      name = validateName(opts.name);
+      this.#checkNameFree(name);
+    } else {
+      name = "";
+      for (let i = 0; i < 10 && (!name || this.#byName.has(name)); i++) name = `/${generateName(i > 3 ? 1 : 0)}`;
+    }
+    validateRestartPolicy(hc.RestartPolicy, !!hc.AutoRemove);
+    parseSecurityOpts(hc.SecurityOpt);
+    const planned = planMounts(hc);
+    const netMode = hc.NetworkMode || "default";
+    if (netMode.startsWith("container:")) throw invalidArgument(`network mode ${netMode} is not supported yet`);
+    if (!hc.NetworkMode) hc.NetworkMode = "default";
+    if (hc.Init && !this.#initBinary) throw invalidArgument("--init: no init binary (tini-static or catatonit) found on the host");
+    if (hc.Memory && hc.Memory < 6 * 1024 * 1024) throw invalidArgument("Minimum memory limit allowed is 6MB");
+
+    const image = await this.#images.resolve(body.Image);
+    const config = mergeConfig(image.config, body);
+    const id = newId();
+    if (!config.Hostname) config.Hostname = netMode === "host" ? osHostname() : id.slice(0, 12);
+    config.Image = body.Image;
+    if (hc.ShmSize === undefined || hc.ShmSize === 0) hc.ShmSize = 67108864;
+    // Validate the spec once now so bad input fails at create, as Docker's does.
+    buildOciSpec({
+      id, config, hostConfig: hc, rootfs: "/", user: { uid: 0, gid: 0 }, mounts: planned, files: null,
+      ...(this.#initBinary ? { initBinary: this.#initBinary } : {}),
+      seccompDefault: SECCOMP_DEFAULT, host: { ...this.#host, arch: goArch(), devices: await this.#hostDevices(hc) },
+    });
+
+    if (this.#byName.has(name)) this.#checkNameFree(name);
+    const dir = join(this.#root, id);
+    await mkdir(join(dir, "bundle", "rootfs"), { recursive: true, mode: 0o710 });
+    let prepared = false;
+    try {
+      await this.#snap.prepare(id, image.topSnapshot, { labels: { "berth.container": id } });
+      prepared = true;
+      const { path, args } = pathAndArgs(config);
+      const rec: ContainerRecord = {
+        id, name, created: new Date().toISOString(), image: body.Image, imageId: image.id, config, hostConfig: hc,
+        networking: {}, path, args, snapshotKey: id, platform: "linux", mounts: planned.map(mountPointOf), restartCount: 0,
+        manuallyStopped: false, hasBeenStarted: false,
+        state: { status: "created", pid: 0, conmonPid: 0, exitCode: 0, error: "", startedAt: ZERO_TIME, finishedAt: ZERO_TIME, oomKilled: false },
+      };
+      // Name clash from a concurrent create: checked again right before the record becomes visible.
+      this.#checkNameFree(name);
+      const live = this.#adopt(rec);
+      try {
+        await this.#writeNetworkFiles(live);
+        await saveRecord(dir, rec);
+      } catch (err) {
+        this.#byId.delete(id);
+        this.#byName.delete(name);
+        throw err;
+      }
+      return { Id: id, Warnings: warnings };
+    } catch (err) {
+      if (prepared) await this.#snap.remove(id).catch(() => {});
+      await rm(dir, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  #checkNameFree(name: string): void {
+    const other = this.#byName.get(name);
+    if (other) {
+      throw conflict(`Conflict. The container name "${name}" is already in use by container "${other}". You have to remove (or rename) that container to be able to reuse that name.`);
+    }
+  }
+
+  async #hostDevices(hc: HostConfig): Promise<OciDevice[]> {
+    if (!hc.Privileged && !hc.Devices?.length) return [];
+    this.#devices ??= await hostDevices();
+    return this.#devices;
+  }
+
+  async #writeNetworkFiles(live: Live): Promise<void> {
+    const p = this.#paths(live);
+    const { config: c, hostConfig: hc } = live.rec;
+    let hosts: string;
+    if (hc.NetworkMode === "host") {
+      hosts = await readFile("/etc/hosts", "utf8").catch(() => "127.0.0.1\tlocalhost\n");
+    } else {
+      hosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::\tip6-localnet\nff00::\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n";
+    }
+    for (const e of hc.ExtraHosts ?? []) {
+      const i = e.indexOf(":");
+      if (i < 0) throw invalidArgument(`invalid IP address in add-host: ""`);
+      const ip = e.slice(i + 1);
+      hosts += `${ip === "host-gateway" ? "127.0.0.1" : ip}\t${e.slice(0, i)}\n`;
+    }
+    // Never the host's resolv.conf: its resolver is not reachable from a container (and is off-machine here).
+    const ns = hc.Dns?.length ? hc.Dns : ["127.0.0.11"];
+    let resolv = ns.map((n) => `nameserver ${n}`).join("\n") + "\n";
+    if (hc.DnsSearch?.length) resolv += `search ${hc.DnsSearch.join(" ")}\n`;
+    if (hc.DnsOptions?.length) resolv += `options ${hc.DnsOptions.join(" ")}\n`;
+    await Promise.all([
+      atomicWrite(p.hostname, `${c.Hostname}\n`),
+      atomicWrite(p.hosts, hosts),
+      atomicWrite(p.resolvConf, resolv),
+    ]);
+  }
+
+  // ---------------------------------------------------------------- mounts
+
+  /** Mount and unmount of one rootfs are serialized, so a release never unmounts under a new user. */
+  #mountOp<T>(live: Live, fn: () => Promise<T>): Promise<T> {
+    const run = live.mountLock.then(fn, fn);
+    live.mountLock = run.catch(() => {});
+    return run;
+  }
+
+  #mountRootfs(live: Live): Promise<string> {
+    return this.#mountOp(live, async () => {
+      const { rootfs } = this.#paths(live);
+      if (!(await isMountPoint(rootfs))) {
+        await mkdir(rootfs, { recursive: true });
+        await mountAll(await this.#snap.mounts(live.rec.snapshotKey), rootfs);
+      }
+      live.mountUsers++;
+      return rootfs;
+    });
+  }
+
+  #releaseRootfs(live: Live): Promise<void> {
+    return this.#mountOp(live, async () => {
+      live.mountUsers = Math.max(0, live.mountUsers - 1);
+      if (live.mountUsers === 0) await unmountAll(this.#paths(live).rootfs);
+    });
+  }
+
+  /** Run fn with the rootfs mounted (mounting a stopped container's rootfs for the duration). */
+  async #withRootfs<T>(live: Live, fn: (rootfs: string) => Promise<T>): Promise<T> {
+    const rootfs = await this.#mountRootfs(live);
+    try {
+      return await fn(rootfs);
+    } finally {
+      await this.#releaseRootfs(live);
+    }
+  }
+
+  // ---------------------------------------------------------------- start
+
+  async start(ref: string): Promise<void> {
+    const live = this.#find(ref);
+    await this.#locked(live, async () => {
+      if (live.exitHandling) await live.exitHandling;
+      const st = live.rec.state.status;
+      if (st === "paused") throw conflict("cannot start a paused container, try unpause instead");
+      if (st === "running") throw notModified("container already started");
+      if (st === "removing" || st === "dead") throw conflict(`cannot start a container in state ${st}`);
+      live.rec.manuallyStopped = false;
+      await this.#startLocked(live);
+    });
+  }
+
+  async #startLocked(live: Live): Promise<void> {
+    const rec = live.rec;
+    const p = this.#paths(live);
+    if (live.restartTimer) { clearTimeout(live.restartTimer); live.restartTimer = null; }
+    let mounted = false;
+    try {
+      await Promise.all([unlink(p.exitFile).catch(() => {}), this.#runtime.delete(rec.id, true).catch(() => {})]);
+      await this.#mountRootfs(live);
+      mounted = true;
+      const planned = planMounts(rec.hostConfig);
+      await Promise.all(planned.filter((m) => m.type === "bind").map(async (m) => {
+        const exists = await stat(m.source).then(() => true, () => false);
+        if (exists) return;
+        if (!m.createHostPath) throw invalidArgument(`invalid mount config for type "bind": bind source path does not exist: ${m.source}`);
+        await mkdir(m.source, { recursive: true, mode: 0o755 });
+      }));
+      const [passwd, group, devices] = await Promise.all([
+        this.#readInRoot(p.rootfs, "/etc/passwd"),
+        this.#readInRoot(p.rootfs, "/etc/group"),
+        this.#hostDevices(rec.hostConfig),
+      ]);
+      const user = resolveUser(rec.config.User, passwd, group, rec.hostConfig.GroupAdd ?? []);
+      const spec = buildOciSpec({
+        id: rec.id, config: rec.config, hostConfig: rec.hostConfig, rootfs: p.rootfs, user, mounts: planned,
+        files: { hostname: p.hostname, hosts: p.hosts, resolvConf: p.resolvConf },
+        ...(this.#initBinary ? { initBinary: this.#initBinary } : {}),
+        seccompDefault: SECCOMP_DEFAULT, host: { ...this.#host, arch: goArch(), devices },
+      });
+      await Promise.all([atomicWriteJson(p.config, spec), mkdir(p.persist, { recursive: true }), rm(join(p.persist, "oom"), { force: true })]);
+      const { pid } = await startConmon({
+        runtime: this.#runtime.binary, runtimeRoot: this.#runtime.root, id: rec.id, name: rec.name.slice(1), bundle: p.bundle,
+        pidFile: p.pidFile, conmonPidFile: p.conmonPid, exitDir: this.#exitDir, socketDir: join(this.#execRoot, "sock"),
+        persistDir: p.persist, logPath: p.log, stdin: !!rec.config.OpenStdin, tty: !!rec.config.Tty,
+      });
+      try {
+        await this.#runtime.start(rec.id);
+      } catch (err) {
+        await this.#runtime.delete(rec.id, true).catch(() => {});
+        throw err;
+      }
+      const conmonPid = (await readPidFile(p.conmonPid)) ?? 0;
+      rec.state = {
+        status: "running", pid, conmonPid, exitCode: 0, error: "", startedAt: new Date().toISOString(),
+        finishedAt: rec.state.finishedAt, oomKilled: false,
+      };
+      rec.hasBeenStarted = true;
+      await this.#save(live);
+      // A fast process may have exited before the state was saved; the watcher event is then already handled or pending.
+      if (await stat(p.exitFile).then(() => true, () => false)) void this.#onExitFile(rec.id);
+    } catch (err) {
+      if (mounted) await this.#releaseRootfs(live).catch(() => {});
+      const e = this.#startError(err, rec);
+      rec.state.error = e.message;
+      if (!rec.state.exitCode) rec.state.exitCode = 128;
+      if (rec.hasBeenStarted) { rec.state.status = "exited"; rec.state.finishedAt = new Date().toISOString(); }
+      rec.state.pid = 0;
+      await this.#save(live).catch(() => {});
+      live.events.emit("exit", rec.state.exitCode);
+      live.events.emit("stopped");
+      if (rec.hostConfig.AutoRemove) {
+        setImmediate(() => void this.#removeLocked(live, { force: true }).catch(() => {}));
+      }
+      throw e;
+    }
+  }
+
+  /** Docker's translateContainerdStartErr: 127 for a missing command, 126 when it cannot be invoked. */
+  #startError(err: unknown, rec: ContainerRecord): EngineError {
+    if (err instanceof EngineError && err.kind !== "system") return err;
+    const raw = err instanceof Error ? err.message : String(err);
+    const desc = err instanceof RuntimeCreateError
+      ? `failed to create task for container: failed to create shim task: OCI runtime create failed: ${raw}: unknown`
+      : raw;
+    const lower = desc.toLowerCase();
+    const cmd = (rec.path || "").toLowerCase();
+    if (lower.includes(cmd) && (lower.includes("executable file not found") || lower.includes("no such file or directory"))) {
+      rec.state.exitCode = 127;
+      return invalidArgument(desc);
+    }
+    if (lower.includes("permission denied")) {
+      rec.state.exitCode = 126;
+      return invalidArgument(desc);
+    }
+    if (lower.includes("not a directory")) {
+      rec.state.exitCode = 127;
+      return invalidArgument(`${desc}: Are you trying to mount a directory onto a file (or vice-versa)? Check if the specified host path exists and is the expected type`);
+    }
+    return systemError(desc);
+  }
+
+  async #readInRoot(rootfs: string, path: string): Promise<string | null> {
+    try {
+      return await readFile(await resolveInRoot(rootfs, path), "utf8");
+    } catch {
+      return null;
+    }
+  }
+
+  // ---------------------------------------------------------------- exits
+
+  #onExitFile(id: string): Promise<void> {
+    const live = this.#byId.get(id);
+    if (!live) return Promise.resolve();
+    if (live.exitHandling) return live.exitHandling;
+    const st = live.rec.state.status;
+    if (st !== "running" && st !== "paused") return Promise.resolve();
+    const run = this.#handleExit(live).catch((err) => this.#log.error("exit handling failed", { id, err }));
+    live.exitHandling = run.finally(() => { live.exitHandling = null; });
+    return live.exitHandling;
+  }
+
+  async #readExitCode(file: string): Promise<number | null> {
+    for (let i = 0; i < 20; i++) {
+      try {
+        const text = (await readFile(file, "utf8")).trim();
+        if (text) return Number(text);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+        throw err;
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    return null;
+  }
+
+  async #handleExit(live: Live, lostCode?: number): Promise<void> {
+    const rec = live.rec;
+    const p = this.#paths(live);
+    let code = lostCode ?? (await this.#readExitCode(p.exitFile));
+    if (code === null) return;
+    if (!Number.isFinite(code)) code = 255;
+    const oom = await stat(join(p.persist, "oom")).then(() => true, () => false) || (await oomKilled(this.#cgroupsPath(rec)));
+    const ranMs = Date.now() - Date.parse(rec.state.startedAt);
+    rec.state = { ...rec.state, status: "exited", pid: 0, conmonPid: 0, exitCode: code, finishedAt: new Date().toISOString(), oomKilled: oom };
+    await Promise.all([
+      this.#runtime.delete(rec.id, true).catch((err) => this.#log.warn("runtime delete failed", { id: rec.id, err })),
+      this.#releaseRootfs(live).catch((err) => this.#log.warn("unmount failed", { id: rec.id, err })),
+    ]);
+    await Promise.all([unlink(p.exitFile).catch(() => {}), removeCgroup(this.#cgroupsPath(rec))]);
+    const restart = !this.#closed && !rec.hostConfig.AutoRemove
+      && shouldRestart(rec.hostConfig.RestartPolicy, code, rec.restartCount, rec.manuallyStopped);
+    if (restart) rec.state.status = "restarting";
+    await this.#save(live);
+    live.events.emit("exit", code);
+    live.events.emit("stopped");
+    if (rec.hostConfig.AutoRemove) {
+      setImmediate(() => void this.remove(rec.id, { force: true }).catch((err) => {
+        if (!isNotFound(err)) this.#log.warn("auto-remove failed", { id: rec.id, err });
+      }));
+    } else if (restart) {
+      live.backoff = nextBackoff(live.backoff, ranMs);
+      this.#scheduleRestart(live, live.backoff);
+    }
+  }
+
+  #scheduleRestart(live: Live, delay: number): void {
+    live.restartTimer = setTimeout(() => {
+      live.restartTimer = null;
+      if (this.#closed || live.removed || live.rec.state.status !== "restarting") return;
+      void this.#locked(live, async () => {
+        if (live.rec.state.status !== "restarting") return;
+        live.rec.restartCount++;
+        await this.#startLocked(live);
+      }).catch((err) => this.#log.warn("restart failed", { id: live.rec.id, err }));
+    }, delay);
+    live.restartTimer.unref();
+  }
+
+  /** Resolves with the exit code of the next exit (or start failure). */
+  #nextExit(live: Live, signal?: AbortSignal): Promise<number> {
+    return once(live.events, "exit", signal ? { signal } : {}).then(([code]) => code as number);
+  }
+
+  // ---------------------------------------------------------------- stop / kill / restart
+
+  async stop(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
+    const live = this.#find(ref);
+    const st = live.rec.state.status;
+    if (st === "restarting") {
+      live.rec.manuallyStopped = true;
+      if (live.restartTimer) { clearTimeout(live.restartTimer); live.restartTimer = null; }
+      live.rec.state.status = "exited";
+      await this.#save(live);
+      return;
+    }
+    if (st !== "running" && st !== "paused") throw notModified("container already stopped");
+    live.rec.manuallyStopped = true;
+    await this.#save(live);
+    await this.#stopRunning(live, opts);
+  }
+
+  async #stopRunning(live: Live, opts: { timeout?: number; signal?: string }): Promise<void> {
+    const rec = live.rec;
+    const sig = parseSignal(opts.signal || rec.config.StopSignal || "SIGTERM");
+    const timeout = opts.timeout ?? rec.config.StopTimeout ?? 10;
+    const exited = this.#nextExit(live);
+    if (rec.state.status === "paused") await this.#runtime.resume(rec.id).catch(() => {});
+    const ok = await this.#signal(live, sig);
+    if (ok && timeout !== 0) {
+      const timer = timeout < 0 ? null : new Promise((r) => setTimeout(r, timeout * 1000).unref());
+      const won = await Promise.race([exited.then(() => true), ...(timer ? [timer.then(() => false)] : [])]);
+      if (won) return;
+    }
+    if (rec.state.status !== "running" && rec.state.status !== "paused") return;
+    await this.#signal(live, 9, true);
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000).unref())]);
+  }
+
+  /** Signal the container's init; false when it is already gone. */
+  async #signal(live: Live, sig: number, all = false): Promise<boolean> {
+    try {
+      await this.#runtime.kill(live.rec.id, sig, all);
+      return true;
+    } catch (err) {
+      if (live.rec.state.pid && (await isAlive(live.rec.state.pid))) {
+        process.kill(live.rec.state.pid, sig);
+        return true;
+      }
+      const p = this.#paths(live);
+      if (await stat(p.exitFile).then(() => true, () => false)) { void this.#onExitFile(live.rec.id); return false; }
+      throw err;
+    }
+  }
+
+  async restart(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
+    const live = this.#find(ref);
+    const st = live.rec.state.status;
+    if (st === "running" || st === "paused") {
+      live.rec.manuallyStopped = true;
+      await this.#stopRunning(live, opts);
+    }
+    if (live.exitHandling) await live.exitHandling;
+    await this.#locked(live, async () => {
+      if (live.rec.state.status === "running") return;
+      live.rec.manuallyStopped = false;
+      if (live.restartTimer) { clearTimeout(live.restartTimer); live.restartTimer = null; }
+      await this.#startLocked(live);
+    });
+  }
+
+  async kill(ref: string, signal?: string): Promise<void> {
+    const live = this.#find(ref);
+    const sig = parseSignal(signal || "SIGKILL");
+    const st = live.rec.state.status;
+    if (st !== "running" && st !== "paused") throw conflict(`Container ${live.rec.id} is not running`);
+    const stopSig = parseSignal(live.rec.config.StopSignal || "SIGTERM");
+    if (sig === 9 || sig === stopSig) {
+      live.rec.manuallyStopped = true;
+      await this.#save(live);
+    }
+    if (st === "paused" && sig === 9) {
+      await this.#signal(live, sig, true);
+      await this.#runtime.resume(live.rec.id).catch(() => {});
+      return;
+    }
+    await this.#signal(live, sig);
+  }
+
+  async pause(ref: string): Promise<void> {
+    const live = this.#find(ref);
+    await this.#locked(live, async () => {
+      const st = live.rec.state.status;
+      if (st === "paused") throw conflict(`Container ${live.rec.id} is already paused`);
+      if (st !== "running") throw conflict(`Container ${live.rec.id} is not running`);
+      await this.#runtime.pause(live.rec.id);
+      live.rec.state.status = "paused";
+      await this.#save(live);
+    });
+  }
+
+  async unpause(ref: string): Promise<void> {
+    const live = this.#find(ref);
+    await this.#locked(live, async () => {
+      if (live.rec.state.status !== "paused") throw conflict(`Container ${live.rec.id} is not paused`);
+      await this.#runtime.resume(live.rec.id);
+      live.rec.state.status = "running";
+      await this.#save(live);
+    });
+  }
+
+  // ---------------------------------------------------------------- wait / remove
+
+  async wait(ref: string, condition: WaitCondition = "not-running", signal?: AbortSignal): Promise<{ StatusCode: number; Error?: { Message: string } | null }> {
+    const live = this.#find(ref);
+    const result = (code: number) => ({ StatusCode: code, Error: null });
+    if (condition === "removed") {
+      if (live.removed) return result(live.rec.state.exitCode);
+      const [code] = await once(live.events, "removed", signal ? { signal } : {});
+      return result(code as number);
+    }
+    const st = live.rec.state.status;
+    if (condition === "not-running" && st !== "running" && st !== "paused" && st !== "restarting" && !live.exitHandling) {
+      return result(live.rec.state.exitCode);
+    }
+    if (condition === "not-running" && live.exitHandling) {
+      await live.exitHandling;
+      return result(live.rec.state.exitCode);
+    }
+    const removed = once(live.events, "removed", signal ? { signal } : {}).then(([c]) => c as number);
+    const code = await Promise.race([this.#nextExit(live, signal), removed]);
+    return result(code);
+  }
+
+  async remove(ref: string, opts: { force?: boolean; volumes?: boolean; link?: boolean } = {}): Promise<void> {
+    const live = this.#find(ref);
+    if (opts.link) throw invalidArgument("Conflict, cannot remove the default link name of the container");
+    await this.#removeLocked(live, opts);
+  }
+
+  async #removeLocked(live: Live, opts: { force?: boolean }): Promise<void> {
+    const rec = live.rec;
+    const st = rec.state.status;
+    if ((st === "running" || st === "paused") && !opts.force) {
+      if (st === "paused") throw conflict(`cannot remove container "${rec.name}": container is paused and must be unpaused first`);
+      throw conflict(`cannot remove container "${rec.name}": container is running: stop the container before removing or force remove`);
+    }
+    if (live.removed) return;
+    if (st === "removing") throw conflict(`removal of container ${rec.id} is already in progress`);
+    if (live.restartTimer) { clearTimeout(live.restartTimer); live.restartTimer = null; }
+    if (st === "running" || st === "paused") {
+      rec.manuallyStopped = true;
+      const exited = this.#nextExit(live);
+      await this.#signal(live, 9, true).catch(() => {});
+      if (st === "paused") await this.#runtime.resume(rec.id).catch(() => {});
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000).unref())]);
+      if (live.exitHandling) await live.exitHandling;
+    }
+    if (live.exitHandling) await live.exitHandling;
+    await this.#locked(live, async () => {
+      if (live.removed) return;
+      rec.state.status = "removing";
+      live.removed = true;
+      this.#byName.delete(rec.name);
+      const p = this.#paths(live);
+      await this.#runtime.delete(rec.id, true).catch(() => {});
+      await this.#mountOp(live, async () => { live.mountUsers = 0; await unmountAll(p.rootfs); });
+      await this.#snap.remove(rec.snapshotKey).catch((err) => { if (!isNotFound(err)) throw err; });
+      await Promise.all([rm(live.dir, { recursive: true, force: true }), unlink(p.exitFile).catch(() => {}), removeCgroup(this.#cgroupsPath(rec))]);
+      this.#byId.delete(rec.id);
+      live.events.emit("stopped");
+      live.events.emit("removed", rec.state.exitCode);
+    });
+  }
+
+  // ---------------------------------------------------------------- views
+
+  async list(opts: { all?: boolean; limit?: number; size?: boolean; filters?: Filters } = {}): Promise<ContainerSummary[]> {
+    const f = opts.filters ?? {};
+    let lives = [...this.#byId.values()].filter((l) => !l.removed);
+    lives.sort((a, b) => Date.parse(b.rec.created) - Date.parse(a.rec.created) || (b.rec.id < a.rec.id ? -1 : 1));
+    const all = opts.all || (opts.limit ?? 0) > 0 || Object.keys(f).some((k) => ["status", "exited", "before", "since"].includes(k) && f[k]!.length);
+    const known = ["id", "name", "label", "status", "exited", "ancestor", "before", "since", "network", "volume", "health", "isolation", "is-task", "publish", "expose"];
+    for (const k of Object.keys(f)) if (!known.includes(k)) throw invalidArgument(`invalid filter '${k}'`);
+    for (const s of f.status ?? []) {
+      if (!["created", "restarting", "running", "removing", "paused", "exited", "dead"].includes(s)) throw invalidArgument(`invalid filter 'status=${s}'`);
+    }
+    const created = (ref: string) => {
+      const l = this.#find(ref);
+      return Date.parse(l.rec.created);
+    };
+    const before = f.before?.length ? created(f.before[0]!) : null;
+    const since = f.since?.length ? created(f.since[0]!) : null;
+    let ancestors: Set<string> | null = null;
+    if (f.ancestor?.length) {
+      ancestors = new Set();
+      for (const a of f.ancestor) {
+        try { ancestors.add((await this.#images.resolve(a)).id); } catch { ancestors.add(a); }
+      }
+    }
+    lives = lives.filter((l) => {
+      const r = l.rec;
+      const st = r.state.status;
+      if (!all && st !== "running" && st !== "paused" && st !== "restarting") return false;
+      if (f.id?.length && !f.id.some((x) => r.id.startsWith(x))) return false;
+      if (f.name?.length && !f.name.some((x) => { try { return new RegExp(x).test(r.name); } catch { return r.name.includes(x); } })) return false;
+      if (f.status?.length && !f.status.includes(st)) return false;
+      if (f.exited?.length && !(st === "exited" && f.exited.includes(String(r.state.exitCode)))) return false;
+      if (f.label?.length) {
+        const labels = r.config.Labels ?? {};
+        for (const lf of f.label) {
+          const i = lf.indexOf("=");
+          if (i < 0 ? !(lf in labels) : labels[lf.slice(0, i)] !== lf.slice(i + 1)) return false;
+        }
+      }
+      if (ancestors && !ancestors.has(r.imageId) && !ancestors.has(r.image)) return false;
+      if (before !== null && !(Date.parse(r.created) < before)) return false;
+      if (since !== null && !(Date.parse(r.created) > since)) return false;
+      return true;
+    });
+    if (opts.limit && opts.limit > 0) lives = lives.slice(0, opts.limit);
+    return Promise.all(lives.map(async (l) => {
+      const r = l.rec;
+      const s: ContainerSummary = {
+        Id: r.id, Names: [r.name], Image: r.image, ImageID: r.imageId, Command: [r.path, ...r.args].map(quoteArg).join(" "),
+        Created: Math.floor(Date.parse(r.created) / 1000), Ports: [], Labels: r.config.Labels ?? {}, State: r.state.status,
+        Status: statusText({ status: r.state.status, exitCode: r.state.exitCode, startedAt: r.state.startedAt, finishedAt: r.state.finishedAt }),
+        HostConfig: { NetworkMode: r.hostConfig.NetworkMode || "default" }, NetworkSettings: { Networks: { ...r.networking } }, Mounts: r.mounts,
+      };
+      if (opts.size) Object.assign(s, await this.#sizes(l));
+      return s;
+    }));
+  }
+
+  async #sizes(l: Live): Promise<{ SizeRw: number; SizeRootFs: number }> {
+    const rw = await this.#snap.usage(l.rec.snapshotKey).then((u) => u.size, () => 0);
+    const img = await this.#images.inspect(l.rec.imageId).then((i) => i.Size, () => 0);
+    return { SizeRw: rw, SizeRootFs: rw + img };
+  }
+
+  async inspect(ref: string, opts: { size?: boolean } = {}): Promise<ContainerInspect> {
+    const l = this.#find(ref);
+    const r = l.rec;
+    const p = this.#paths(l);
+    const s = r.state;
+    const upper = await this.#snap.dir(r.snapshotKey).catch(() => "");
+    const lowers = await this.#snap.parentDirs(r.snapshotKey).catch(() => [] as string[]);
+    const out: ContainerInspect = {
+      Id: r.id, Created: r.created, Path: r.path, Args: r.args,
+      State: {
+        Status: s.status, Running: s.status === "running" || s.status === "paused", Paused: s.status === "paused",
+        Restarting: s.status === "restarting", OOMKilled: s.oomKilled, Dead: s.status === "dead", Pid: s.pid,
+        ExitCode: s.exitCode, Error: s.error, StartedAt: s.startedAt, FinishedAt: s.finishedAt,
+      },
+      Image: r.imageId, ResolvConfPath: p.resolvConf, HostnamePath: p.hostname, HostsPath: p.hosts, LogPath: p.log,
+      Name: r.name, RestartCount: r.restartCount, Driver: "overlay2", Platform: r.platform, MountLabel: "", ProcessLabel: "",
+      AppArmorProfile: "", ExecIDs: null, HostConfig: r.hostConfig,
+      GraphDriver: {
+        Name: "overlay2",
+        Data: upper ? { LowerDir: lowers.join(":"), UpperDir: upper, MergedDir: p.rootfs, WorkDir: join(dirname(upper), "work") } : null,
+      },
+      Mounts: r.mounts, Config: r.config,
+      NetworkSettings: {
+        Bridge: "", SandboxID: "", SandboxKey: "", Ports: {}, Networks: { ...r.networking },
+        HairpinMode: false, LinkLocalIPv6Address: "", LinkLocalIPv6PrefixLen: 0,
+      },
+    };
+    if (opts.size) Object.assign(out, await this.#sizes(l));
+    return out;
+  }
+
+  // ---------------------------------------------------------------- logs / attach
+
+  async *logs(ref: string, opts: LogOptions): AsyncIterable<LogEntry> {
+    const live = this.#find(ref);
+    const p = this.#paths(live);
+    const st = live.rec.state.status;
+    let start = 0;
+    if (opts.tail !== undefined && opts.tail !== "all" && opts.tail >= 0) {
+      start = await tailOffset(p.log, opts.tail).catch(() => 0);
+    }
+    const following = !!opts.follow && (st === "running" || st === "paused" || st === "restarting");
+    const until = following ? this.#untilStopped(live) : undefined;
+    const lines = readLines(p.log, { start, ...(until ? { until } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
+    const filter = {
+      ...(opts.stdout !== undefined ? { stdout: opts.stdout } : {}), ...(opts.stderr !== undefined ? { stderr: opts.stderr } : {}),
+      ...(opts.since ? { since: opts.since } : {}), ...(opts.until ? { until: opts.until } : {}),
+    };
+    yield* logEntries(lines, filter);
+  }
+
+  #untilStopped(live: Live): Promise<void> {
+    return new Promise((resolve) => live.events.once("stopped", () => resolve()));
+  }
+
+  async *attach(ref: string, opts: AttachOptions): AsyncIterable<LogEntry> {
+    const live = this.#find(ref);
+    const p = this.#paths(live);
+    if (!opts.stream && !opts.logs) return;
+    let start = 0;
+    if (!opts.logs) start = await stat(p.log).then((s) => s.size, () => 0);
+    const st = live.rec.state.status;
+    const alive = st === "running" || st === "paused" || st === "created" || st === "restarting" || st === "exited";
+    const until = opts.stream && alive ? this.#untilStopped(live) : undefined;
+    if (opts.stream && !alive) return;
+    const lines = readLines(p.log, { start, ...(until ? { until } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
+    yield* logEntries(lines, {
+      ...(opts.stdout !== undefined ? { stdout: opts.stdout } : {}), ...(opts.stderr !== undefined ? { stderr: opts.stderr } : {}),
+    });
+  }
+
+  // ---------------------------------------------------------------- misc
+
+  async rename(ref: string, newName: string): Promise<void> {
+    const live = this.#find(ref);
+    if (!newName) throw invalidArgument("Neither old nor new names may be empty");
+    const name = validateName(newName);
+    if (name === live.rec.name) throw invalidArgument(`Renaming a container with the same name as its current name`);
+    this.#checkNameFree(name);
+    const old = live.rec.name;
+    this.#byName.delete(old);
+    this.#byName.set(name, live.rec.id);
+    live.rec.name = name;
+    try {
+      await this.#save(live);
+    } catch (err) {
+      this.#byName.delete(name);
+      this.#byName.set(old, live.rec.id);
+      live.rec.name = old;
+      throw err;
+    }
+  }
+
+  async top(ref: string, psArgs = "-ef"): Promise<{ Titles: string[]; Processes: string[][] }> {
+    const live = this.#find(ref);
+    if (live.rec.state.status !== "running" && live.rec.state.status !== "paused") throw conflict(`Container ${live.rec.id} is not running`);
+    const pids = new Set(await cgroupPids(this.#cgroupsPath(live.rec)));
+    if (!pids.size && live.rec.state.pid) pids.add(live.rec.state.pid);
+    const args = psArgs.trim().split(/\s+/).filter(Boolean);
+    const r = await execFileCapture("ps", args);
+    if (r.code !== 0) throw invalidArgument(`ps: ${r.stderr.trim() || `exit status ${r.code}`}`);
+    const lines = r.stdout.split("\n").filter((x) => x.trim());
+    const titles = (lines[0] ?? "").trim().split(/\s+/);
+    const pidCol = titles.indexOf("PID");
+    if (pidCol < 0) throw invalidArgument(`Couldn't find PID field in ps output`);
+    const procs: string[][] = [];
+    for (const line of lines.slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      const row = [...fields.slice(0, titles.length - 1), fields.slice(titles.length - 1).join(" ")];
+      if (pids.has(Number(fields[pidCol]))) procs.push(row);
+    }
+    return { Titles: titles, Processes: procs };
+  }
+
+  async changes(ref: string): Promise<ChangeItem[]> {
+    const live = this.#find(ref);
+    const [upper, lowers] = await Promise.all([this.#snap.dir(live.rec.snapshotKey), this.#snap.parentDirs(live.rec.snapshotKey)]);
+    return hideEngineFiles(await listChanges(upper, lowers));
+  }
+
+  async export(ref: string, out: Writable, signal?: AbortSignal): Promise<void> {
+    const live = this.#find(ref);
+    await this.#withRootfs(live, async (rootfs) => {
+      await pipeline(packTree(rootfs, signal ? { signal } : {}), out, signal ? { signal } : {});
+    });
+  }
+
+  async #statIn(rootfs: string, path: string): Promise<{ host: string; st: PathStat }> {
+    const host = await resolveInRoot(rootfs, path, { followLast: false });
+    let s;
+    try {
+      s = await lstat(host);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT" || (err as NodeJS.ErrnoException).code === "ENOTDIR") {
+        throw notFound(`Could not find the file ${path} in container`);
+      }
+      throw err;
+    }
+    const linkTarget = s.isSymbolicLink() ? await readlink(host) : "";
+    const name = path === "/" ? "/" : basename(path.replace(/\/+$/, "")) || "/";
+    return { host, st: { name, size: s.size, mode: s.mode, mtime: s.mtime.toISOString(), linkTarget } };
+  }
+
+  async statPath(ref: string, path: string): Promise<PathStat> {
+    const live = this.#find(ref);
+    return this.#withRootfs(live, async (rootfs) => (await this.#statIn(rootfs, path)).st);
+  }
+
+  async getArchive(ref: string, path: string, out: Writable, signal?: AbortSignal): Promise<PathStat> {
+    const live = this.#find(ref);
+    const rootfs = await this.#mountRootfs(live);
+    try {
+      const { st } = await this.#statIn(rootfs, path);
+      // Follow a final symlink for the content (docker cp copies what the link points at when the path ends in "/").
+      const followed = path.endsWith("/") || path.endsWith("/.") ? await resolveInRoot(rootfs, path) : await resolveInRoot(rootfs, path, { followLast: false });
+      const rebase = path.endsWith("/.") ? undefined : st.name;
+      const tar = packTree(followed, { ...(rebase && rebase !== "/" ? { rebaseName: rebase } : {}), ...(signal ? { signal } : {}) });
+      void pipeline(tar, out, signal ? { signal } : {})
+        .catch((err) => this.#log.debug("archive stream ended", { err }))
+        .finally(() => void this.#releaseRootfs(live).catch(() => {}));
+      return st;
+    } catch (err) {
+      await this.#releaseRootfs(live).catch(() => {});
+      throw err;
+    }
+  }
+
+  async putArchive(ref: string, path: string, src: Readable, opts: { noOverwriteDirNonDir?: boolean; copyUIDGID?: boolean; signal?: AbortSignal } = {}): Promise<void> {
+    const live = this.#find(ref);
+    if (live.rec.hostConfig.ReadonlyRootfs) throw forbiddenReadonly();
+    await this.#withRootfs(live, async (rootfs) => {
+      let owner: { uid: number; gid: number } | undefined;
+      if (opts.copyUIDGID) {
+        const [passwd, group] = await Promise.all([this.#readInRoot(rootfs, "/etc/passwd"), this.#readInRoot(rootfs, "/etc/group")]);
+        const u = resolveUser(live.rec.config.User, passwd, group);
+        owner = { uid: u.uid, gid: u.gid };
+      }
+      await extractArchive(src, rootfs, path, {
+        ...(opts.noOverwriteDirNonDir !== undefined ? { noOverwriteDirNonDir: opts.noOverwriteDirNonDir } : {}),
+        ...(opts.copyUIDGID ? { copyUIDGID: true } : {}), ...(owner ? { owner } : {}), ...(opts.signal ? { signal: opts.signal } : {}),
+      });
+    });
+  }
+
+  async commit(ref: string, opts: { repo?: string; tag?: string; comment?: string; author?: string; changes?: string[]; pause?: boolean; config?: ContainerConfig }): Promise<string> {
+    const live = this.#find(ref);
+    const r = live.rec;
+    const pause = (opts.pause ?? true) && r.state.status === "running";
+    if (pause) await this.pause(r.id);
+    try {
+      const base: ContainerConfig = { ...r.config, ...(opts.config ?? {}) };
+      delete base.Hostname;
+      delete base.Image;
+      const config = opts.changes?.length ? applyChanges(base, opts.changes) : base;
+      const upper = await this.#snap.dir(r.snapshotKey);
+      const tag = opts.repo ? `${opts.repo}${opts.tag ? `:${opts.tag}` : ""}` : undefined;
+      return await this.#images.commitLayer({
+        parent: r.imageId, layer: packDiff(upper), config, createdBy: [r.path, ...r.args].join(" "),
+        ...(opts.comment ? { comment: opts.comment } : {}), ...(opts.author ? { author: opts.author } : {}), ...(tag ? { tag } : {}),
+      });
+    } finally {
+      if (pause) await this.unpause(r.id).catch(() => {});
+    }
+  }
+
+  async prune(opts: { filters?: Filters } = {}): Promise<{ ContainersDeleted: string[] | null; SpaceReclaimed: number }> {
+    const f = opts.filters ?? {};
+    for (const k of Object.keys(f)) if (k !== "until" && k !== "label" && k !== "label!") throw invalidArgument(`invalid filter '${k}'`);
+    const until = f.until?.length ? parseUntil(f.until[0]!) : null;
+    const deleted: string[] = [];
+    let space = 0;
+    for (const l of [...this.#byId.values()]) {
+      const r = l.rec;
+      if (r.state.status !== "exited" && r.state.status !== "created" && r.state.status !== "dead") continue;
+      if (until !== null && Date.parse(r.created) >= until) continue;
+      const labels = r.config.Labels ?? {};
+      if (f.label?.some((lf) => { const i = lf.indexOf("="); return i < 0 ? !(lf in labels) : labels[lf.slice(0, i)] !== lf.slice(i + 1); })) continue;
+      if (f["label!"]?.some((lf) => { const i = lf.indexOf("="); return i < 0 ? lf in labels : labels[lf.slice(0, i)] === lf.slice(i + 1); })) continue;
+      const size = await this.#snap.usage(r.snapshotKey).then((u) => u.size, () => 0);
+      try {
+        await this.#removeLocked(l, {});
+        deleted.push(r.id);
+        space += size;
+      } catch (err) {
+        this.#log.warn("prune: remove failed", { id: r.id, err });
+      }
+    }
+    return { ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: space };
+  }
+
+  async update(ref: string, hostConfig: Partial<HostConfig>): Promise<{ Warnings: string[] }> {
+    const live = this.#find(ref);
+    const warnings: string[] = [];
+    await this.#locked(live, async () => {
+      if (hostConfig.RestartPolicy) {
+        validateRestartPolicy(hostConfig.RestartPolicy, !!live.rec.hostConfig.AutoRemove);
+        live.rec.hostConfig.RestartPolicy = hostConfig.RestartPolicy;
+      }
+      const resourceKeys = ["CpuShares", "Memory", "NanoCpus", "CpuPeriod", "CpuQuota", "CpusetCpus", "CpusetMems", "MemoryReservation", "MemorySwap", "PidsLimit", "BlkioWeight"] as const;
+      for (const k of resourceKeys) {
+        const v = hostConfig[k];
+        if (v !== undefined && v !== null && v !== 0 && v !== "") {
+          (live.rec.hostConfig as Record<string, unknown>)[k] = v;
+          if (live.rec.state.status === "running") warnings.push(`${k} is recorded and applies from the next start`);
+        }
+      }
+      await this.#save(live);
+    });
+    return { Warnings: warnings };
+  }
+
+  async resize(ref: string, _h: number, _w: number): Promise<void> {
+    const live = this.#find(ref);
+    if (live.rec.state.status !== "running" && live.rec.state.status !== "paused") throw conflict(`Container ${live.rec.id} is not running`);
+  }
+
+  async containersUsing(imageId: string): Promise<{ id: string; running: boolean }[]> {
+    return [...this.#byId.values()]
+      .filter((l) => l.rec.imageId === imageId && !l.removed)
+      .map((l) => ({ id: l.rec.id, running: l.rec.state.status === "running" || l.rec.state.status === "paused" }));
+  }
+
+  // ---------------------------------------------------------------- restore / close
+
+  async restore(): Promise<void> {
+    await Promise.all([...this.#byId.values()].map((live) => this.#restoreOne(live).catch((err) => {
+      this.#log.error("restore failed", { id: live.rec.id, err });
+    })));
+  }
+
+  async #restoreOne(live: Live): Promise<void> {
+    const rec = live.rec;
+    const p = this.#paths(live);
+    const st = rec.state.status;
+    if (st === "removing") {
+      live.removed = false;
+      rec.state.status = "dead";
+      await this.#removeLocked(live, { force: true });
+      return;
+    }
+    if (st === "running" || st === "paused") {
+      const hasExit = await stat(p.exitFile).then(() => true, () => false);
+      if (hasExit) {
+        live.mountUsers = 1;
+        await this.#onExitFile(rec.id);
+        return;
+      }
+      const conmonPid = rec.state.conmonPid || (await readPidFile(p.conmonPid)) || 0;
+      if (await isAlive(conmonPid)) {
+        live.mountUsers = 1;
+        if (!(await isMountPoint(p.rootfs))) await mountAll(await this.#snap.mounts(rec.snapshotKey), p.rootfs);
+        const rs = await this.#runtime.state(rec.id).catch(() => null);
+        if (rs?.status === "paused" && st !== "paused") { rec.state.status = "paused"; await this.#save(live); }
+        if (rs?.status === "running" && st === "paused") { rec.state.status = "running"; await this.#save(live); }
+        // The exit may have landed between the check above and the watcher being active.
+        if (await stat(p.exitFile).then(() => true, () => false)) await this.#onExitFile(rec.id);
+        return;
+      }
+      // Monitor gone without an exit file (reboot, monitor killed): the container is lost.
+      live.mountUsers = 1;
+      await this.#runtime.delete(rec.id, true).catch(() => {});
+      await this.#handleExit(live, 255);
+      return;
+    }
+    if (st === "restarting") {
+      this.#scheduleRestart(live, 0);
+      return;
+    }
+    if (st === "created" || st === "exited") {
+      if (await isMountPoint(p.rootfs)) await unmountAll(p.rootfs).catch(() => {});
+      const pol = rec.hostConfig.RestartPolicy?.Name;
+      if (st === "exited" && rec.hasBeenStarted && !rec.manuallyStopped && (pol === "always" || pol === "unless-stopped")) {
+        rec.state.status = "restarting";
+        this.#scheduleRestart(live, 0);
+      }
+      if (rec.hostConfig.AutoRemove && st === "exited") await this.#removeLocked(live, { force: true });
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#watcher?.close();
+    this.#watcher = null;
+    for (const live of this.#byId.values()) {
+      if (live.restartTimer) { clearTimeout(live.restartTimer); live.restartTimer = null; }
+      live.events.emit("stopped");
+    }
+    await Promise.all([...this.#byId.values()].map((l) => l.exitHandling ?? Promise.resolve()));
+  }
+}
+
+/** Mountpoints the engine itself creates in the upper dir (Docker keeps them in an init layer, out of diff). */
+const ENGINE_FILES = new Set(["/etc/hostname", "/etc/hosts", "/etc/resolv.conf", "/sbin/docker-init", "/dev", "/proc", "/sys", "/dev/shm", "/dev/pts", "/dev/mqueue"]);
+
+function hideEngineFiles(changes: ChangeItem[]): ChangeItem[] {
+  const kept = changes.filter((c) => !(ENGINE_FILES.has(c.Path) && c.Kind !== 2));
+  return kept.filter((c) => !(c.Kind === 0 && (c.Path === "/etc" || c.Path === "/sbin") && !kept.some((o) => o.Path.startsWith(`${c.Path}/`))));
+}
+
+function forbiddenReadonly(): EngineError {
+  return new EngineError("forbidden", "container rootfs is marked read-only");
+}
+
+function quoteArg(a: string): string {
+  return /[\s"'\\]/.test(a) || a === "" ? JSON.stringify(a) : a;
+}
+
+function parseUntil(v: string): number {
+  if (/^\d+(\.\d+)?$/.test(v)) return Number(v) * 1000;
+  const m = /^(\d+)(s|m|h)$/.exec(v);
+  if (m) return Date.now() - Number(m[1]) * ({ s: 1000, m: 60_000, h: 3_600_000 } as const)[m[2] as "s" | "m" | "h"];
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) throw invalidArgument(`invalid filter 'until=${v}'`);
+  return t;
+}
