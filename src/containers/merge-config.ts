@@ -31,6 +31,8 @@ export function mergeConfig(image: ContainerConfig, body: ContainerCreateBody): 
   if (image.Volumes) c.Volumes = { ...image.Volumes, ...(c.Volumes ?? {}) };
   if (!c.StopSignal && image.StopSignal) c.StopSignal = image.StopSignal;
   if (!c.OnBuild) c.OnBuild = null;
+  c.Cmd ??= null;
+  c.Entrypoint ??= null;
   if (![...(c.Entrypoint ?? []), ...(c.Cmd ?? [])].length) throw invalidArgument("No command specified");
   return c;
 }

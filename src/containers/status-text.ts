@@ -1,13 +1,13 @@
 /** Go's units.HumanDuration, as the daemon uses it for Status ("Up 3 seconds"). */
 export function humanDuration(ms: number): string {
-  const seconds = Math.round(ms / 1000);
+  const seconds = Math.floor(ms / 1000);
   if (seconds < 1) return "Less than a second";
   if (seconds === 1) return "1 second";
   if (seconds < 60) return `${seconds} seconds`;
   const minutes = Math.floor(ms / 60000);
   if (minutes === 1) return "About a minute";
   if (minutes < 60) return `${minutes} minutes`;
-  const hours = Math.round(ms / 3600000);
+  const hours = Math.floor(ms / 3600000 + 0.5);
   if (hours === 1) return "About an hour";
   if (hours < 48) return `${hours} hours`;
   if (hours < 24 * 7 * 2) return `${Math.floor(hours / 24)} days`;
