@@ -11,17 +11,10 @@ const SLICE_FIELDS = new Set(["Env", "Cmd", "Entrypoint", "Args", "Binds", "CapA
   "Layers", "DeviceCgroupRules", "Devices", "Ulimits", "SecurityOpt", "MaskedPaths", "ReadonlyPaths", "DNSNames"]);
 const MAP_FIELDS = new Set(["Labels", "Volumes", "ExposedPorts", "PortBindings", "Sysctls", "Tmpfs", "StorageOpt", "Options", "Ports", "Networks"]);
 
-/** Docker runs inspect templates on typed structs, where a nil slice prints [] and a nil map map[]. */
-export function typedNulls(v: unknown, key = ""): unknown {
-  if (v === null) return SLICE_FIELDS.has(key) ? [] : MAP_FIELDS.has(key) ? {} : null;
-  if (Array.isArray(v)) return v.map((x) => typedNulls(x));
-  if (typeof v === "object" && v) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, typedNulls(x, k)]));
-  return v;
-}
-
 /** docker inspect's output: a JSON array, or one template line per element. */
 export function renderInspect(items: unknown[], format: string): string {
   if (!format) return goJsonIndent(items) + "\n";
   const t = compileChecked(format.replaceAll("\\t", "\t").replaceAll("\\n", "\n"));
-  return items.map((i) => executeChecked(t, typedNulls(i)) + "\n").join("");
+  // docker runs inspect templates on typed structs, where a nil slice prints [] and a nil map map[]
+  return items.map((i) => executeChecked(t, i, { nilSlices: SLICE_FIELDS, nilMaps: MAP_FIELDS }) + "\n").join("");
 }

@@ -1,4 +1,4 @@
-import { compileTemplate, TemplateContext, TemplateError, type Template } from "./template.js";
+import { compileTemplate, TemplateContext, TemplateError, type Template, type ExecuteOptions } from "./template.js";
 import { tabwrite } from "./tabwriter.js";
 
 export interface ListOptions {
@@ -55,9 +55,9 @@ export function compileChecked(src: string): Template {
 }
 
 /** Executes with docker's "failed to execute template: ..." wording. */
-export function executeChecked(t: Template, data: unknown): string {
+export function executeChecked(t: Template, data: unknown, opts?: ExecuteOptions): string {
   try {
-    return t.execute(data);
+    return t.execute(data, opts);
   } catch (err) {
     if (err instanceof TemplateError) throw new TemplateError(`failed to execute template: ${err.message}`);
     throw err;

@@ -19,6 +19,18 @@ export class TemplateContext {
 
 export class TemplateError extends Error {}
 
+/** A nil slice or map of a typed Go struct: prints "[]" / "map[]", marshals to null. */
+export class TypedNil {
+  constructor(readonly kind: "slice" | "map") {}
+  toJSON(): null { return null; }
+}
+
+export interface ExecuteOptions {
+  /** Field names whose null values are nil slices / nil maps in docker's typed structs. */
+  nilSlices?: ReadonlySet<string>;
+  nilMaps?: ReadonlySet<string>;
+}
+
 /** encoding/json's output: HTML-sensitive characters escaped. */
 export function goJson(v: unknown): string {
   return JSON.stringify(v).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
@@ -220,18 +232,25 @@ function typeNameOf(v: unknown): string {
   return "interface {}";
 }
 
-function field(recv: unknown, name: string, pos: number, text: string): unknown {
+function field(recv: unknown, name: string, pos: number, text: string, opts: ExecuteOptions = {}): unknown {
+  if (recv instanceof TypedNil) return undefined;
   if (recv instanceof TemplateContext) {
     if (name in recv.fields) return recv.fields[name]!();
     if (name in recv.methods) return recv.methods[name];
     fail(pos, text, `can't evaluate field ${name} in type ${recv.typeName}`);
   }
   if (recv === undefined || recv === null) return undefined;
-  if (typeof recv === "object" && !Array.isArray(recv)) return (recv as Record<string, unknown>)[name];
+  if (typeof recv === "object" && !Array.isArray(recv)) {
+    const v = (recv as Record<string, unknown>)[name];
+    if (v === null && opts.nilSlices?.has(name)) return new TypedNil("slice");
+    if (v === null && opts.nilMaps?.has(name)) return new TypedNil("map");
+    return v;
+  }
   fail(pos, text, `can't evaluate field ${name} in type ${typeNameOf(recv)}`);
 }
 
 export function truthy(v: unknown): boolean {
+  if (v instanceof TypedNil) return false;
   if (v === undefined || v === null || v === false || v === 0 || v === "") return false;
   if (Array.isArray(v)) return v.length > 0;
   if (typeof v === "object" && !(v instanceof TemplateContext)) return Object.keys(v).length > 0;
@@ -242,6 +261,7 @@ export function truthy(v: unknown): boolean {
 export function printValue(v: unknown): string {
   if (v === undefined) return "<no value>";
   if (v === null) return "<nil>";
+  if (v instanceof TypedNil) return v.kind === "slice" ? "[]" : "map[]";
   if (typeof v === "string") return v;
   if (typeof v === "number" || typeof v === "boolean") return String(v);
   if (Array.isArray(v)) return `[${v.map(inner).join(" ")}]`;
@@ -253,6 +273,7 @@ export function printValue(v: unknown): string {
   return String(v);
 }
 const inner = (v: unknown): string => (v === undefined || v === null ? "<nil>" : printValue(v));
+const unwrap = (v: unknown): unknown => (v instanceof TypedNil ? (v.kind === "slice" ? [] : {}) : v);
 
 function printf(format: string, args: unknown[]): string {
   let n = 0;
@@ -280,7 +301,7 @@ function cmp(a: unknown, b: unknown): number {
 
 const FUNCS: Record<string, (...a: unknown[]) => unknown> = {
   json: (v) => goJson(v === undefined ? null : v),
-  join: (arr, sep) => (Array.isArray(arr) ? arr.map(printValue).join(String(sep)) : printValue(arr)),
+  join: (arr, sep) => (arr = unwrap(arr), Array.isArray(arr) ? arr.map(printValue).join(String(sep)) : printValue(arr)),
   split: (s, sep) => String(s).split(String(sep)),
   title: (s) => String(s).replace(/(^|[^\p{L}\p{N}'])(\p{L})/gu, (_m, a: string, b: string) => a + b.toUpperCase()),
   lower: (s) => String(s).toLowerCase(),
@@ -288,7 +309,7 @@ const FUNCS: Record<string, (...a: unknown[]) => unknown> = {
   pad: (s, l, r) => " ".repeat(Number(l)) + printValue(s) + " ".repeat(Number(r)),
   truncate: (s, n) => { const c = [...printValue(s)]; return c.length <= Number(n) ? c.join("") : c.slice(0, Number(n)).join(""); },
   index: (v, ...keys) => {
-    let cur = v;
+    let cur = unwrap(v);
     for (const k of keys) {
       if (cur === undefined || cur === null) throw new TemplateError("index of untyped nil");
       const obj = cur as Record<string, unknown>;
@@ -298,7 +319,7 @@ const FUNCS: Record<string, (...a: unknown[]) => unknown> = {
     }
     return cur;
   },
-  len: (v) => (Array.isArray(v) || typeof v === "string" ? v.length : v && typeof v === "object" ? Object.keys(v).length : 0),
+  len: (v) => (v = unwrap(v), Array.isArray(v) || typeof v === "string" ? v.length : v && typeof v === "object" ? Object.keys(v).length : 0),
   println: (...a) => a.map(printValue).join(" ") + "\n",
   print: (...a) => a.map((x, i) => (i > 0 && typeof x !== "string" && typeof a[i - 1] !== "string" ? " " : "") + printValue(x)).join(""),
   printf: (f, ...a) => printf(String(f), a),
@@ -320,7 +341,7 @@ const FUNCS: Record<string, (...a: unknown[]) => unknown> = {
 
 class Exec {
   private vars: Map<string, unknown>[];
-  constructor(private readonly root: unknown) { this.vars = [new Map([["$", root]])]; }
+  constructor(private readonly root: unknown, private readonly opts: ExecuteOptions = {}) { this.vars = [new Map([["$", root]])]; }
 
   run(nodes: Node[], dot: unknown, out: string[]): void {
     for (const n of nodes) {
@@ -347,7 +368,7 @@ class Exec {
         }
         case "range": {
           this.vars.push(new Map());
-          const v = this.pipeline({ decl: [], cmds: n.p.cmds }, dot);
+          const v = unwrap(this.pipeline({ decl: [], cmds: n.p.cmds }, dot));
           const entries: [unknown, unknown][] = Array.isArray(v) ? v.map((x, i) => [i, x])
             : v && typeof v === "object" && !(v instanceof TemplateContext) ? Object.keys(v).sort().map((k) => [k, (v as Record<string, unknown>)[k]])
             : typeof v === "number" ? Array.from({ length: v }, (_x, i) => [i, i]) : [];
@@ -410,27 +431,27 @@ class Exec {
       case "ident": return FUNCS[a.name]!();
       case "var": {
         let v = this.lookupVar(a.name);
-        for (const name of a.names) v = field(v, name, a.pos, a.text);
+        for (const name of a.names) v = field(v, name, a.pos, a.text, this.opts);
         return v;
       }
       case "field": {
         let v = a.recv ? this.arg(a.recv, dot) : dot;
-        for (const name of a.names) v = field(v, name, a.pos, a.text);
+        for (const name of a.names) v = field(v, name, a.pos, a.text, this.opts);
         return v;
       }
     }
   }
 }
 
-export interface Template { execute(data: unknown): string }
+export interface Template { execute(data: unknown, opts?: ExecuteOptions): string }
 
 /** Parses once; execute() renders one value. Throws TemplateError with Go's wording. */
 export function compileTemplate(src: string): Template {
   const nodes = parseTemplate(src);
   return {
-    execute(data: unknown): string {
+    execute(data: unknown, opts?: ExecuteOptions): string {
       const out: string[] = [];
-      new Exec(data).run(nodes, data, out);
+      new Exec(data, opts).run(nodes, data, out);
       return out.join("");
     },
   };

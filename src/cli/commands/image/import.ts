@@ -11,7 +11,6 @@ export const importCommand: Command = {
   summary: "Import the contents from a tarball to create a filesystem image",
   usage: "[OPTIONS] file|URL|- [REPOSITORY[:TAG]]",
   minArgs: 1,
-  maxArgs: 2,
   flags: {
     change: strings("c", "Apply Dockerfile instruction to the created image"),
     message: string("m", "Set commit message for imported image"),
