@@ -1,0 +1,292 @@
+/**
+ * BuildService: POST /build as Docker's classic builder speaks it, on the local image and container
+ * services, with a content-keyed step cache that says why each rebuilt step was rebuilt.
+ */
+import { mkdir, readdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import type { Readable } from "node:stream";
+import { BuildCache } from "../builder/cache/build-cache.js";
+import { BuildExecutor, StepError, shortHex, type StepReport } from "../builder/build-executor.js";
+import { receiveContext } from "../builder/context/build-context.js";
+import { IgnoreMatcher } from "../builder/context/ignore.js";
+import { StatCache } from "../builder/context/stat-cache.js";
+import {
+  effectiveArgs, parseDockerfile, stagesNeededFor, unusedBuildArgs, type Instruction,
+} from "../builder/dockerfile/index.js";
+import { EngineError, invalidArgument, isKind } from "../errdefs/index.js";
+import type { Filters, JsonMessage } from "../spec/engine.js";
+import { familiarString, parseTaggedReference } from "../spec/reference.js";
+import { unmountAll } from "../sys/mount.js";
+import type { Logger } from "../util/index.js";
+import { hostArchitecture } from "../images/index.js";
+import type { LocalImagesService } from "./images-service.js";
+import type { ContainersService } from "./types.js";
+
+export interface BuildOptions {
+  /** Path of the Dockerfile inside the context (default "Dockerfile"). */
+  dockerfile?: string;
+  tags?: string[];
+  target?: string;
+  buildArgs?: Record<string, string>;
+  labels?: Record<string, string>;
+  noCache?: boolean;
+  pull?: boolean;
+  quiet?: boolean;
+  /** Remove intermediate containers after a successful step (default true). */
+  rm?: boolean;
+  /** Remove intermediate containers also after a failed step. */
+  forceRm?: boolean;
+  cacheFrom?: string[];
+  networkMode?: string;
+  shmSize?: number;
+  memory?: number;
+  extraHosts?: string[];
+  /** Print the cache key inputs of every step. */
+  explain?: boolean;
+  signal?: AbortSignal;
+  /** Called with each step's outcome (for progress displays, tests and the benchmark). */
+  onStep?: (r: StepReport) => void;
+}
+
+/** Engine API BuildCache (system df, GET /system/df). */
+export interface BuildCacheItem {
+  ID: string;
+  Parents: string[] | null;
+  Type: "regular" | "internal" | "frontend" | "source.local" | "source.git.checkout" | "exec.cachemount";
+  Description: string;
+  InUse: boolean;
+  Shared: boolean;
+  Size: number;
+  CreatedAt: string;
+  LastUsedAt: string | null;
+  UsageCount: number;
+}
+
+export interface BuildServiceOptions {
+  images: LocalImagesService;
+  containers: ContainersService;
+  dataRoot: string;
+  logger: Logger;
+  /** Fetches a missing base image (or any with pull=true); without it a missing base is an error. */
+  pullImage?: (ref: string, signal?: AbortSignal) => Promise<void>;
+}
+
+export class BuildService {
+  readonly #o: BuildServiceOptions;
+  readonly #root: string;
+  readonly #tmp: string;
+  readonly #log: Logger;
+  #ready: Promise<{ cache: BuildCache; stats: StatCache }> | null = null;
+
+  constructor(opts: BuildServiceOptions) {
+    this.#o = opts;
+    this.#root = join(opts.dataRoot, "builder");
+    this.#tmp = join(this.#root, "tmp");
+    this.#log = opts.logger.child({ module: "builder" });
+  }
+
+  /** Open the cache and sweep what a crash left behind (mounts, scratch dirs, step snapshots). Idempotent. */
+  init(): Promise<{ cache: BuildCache; stats: StatCache }> {
+    this.#ready ??= (async () => {
+      await mkdir(this.#tmp, { recursive: true, mode: 0o700 });
+      for (const name of await readdir(this.#tmp)) {
+        const p = join(this.#tmp, name);
+        await unmountAll(p).catch((err) => this.#log.warn("unmounting stale build mount", { path: p, err }));
+        await rm(p, { recursive: true, force: true }).catch((err) => this.#log.warn("removing stale build dir", { path: p, err }));
+      }
+      const snap = this.#o.images.snapshotter;
+      for await (const s of snap.walk()) {
+        if (s.kind !== "committed" && s.name.startsWith("build-")) {
+          await snap.remove(s.name).catch((err) => this.#log.warn("removing stale build snapshot", { key: s.name, err }));
+        }
+      }
+      const cache = await BuildCache.open(join(this.#root, "cache"));
+      const stats = await StatCache.load(join(this.#root, "context-hashes.json"));
+      return { cache, stats };
+    })();
+    this.#ready.catch(() => { this.#ready = null; });
+    return this.#ready;
+  }
+
+  /**
+   * Build the context (a tar, plain or compressed). Yields Docker's classic-builder messages; a failure
+   * is the last message, as {errorDetail, error}. Stopping the iteration cancels the build.
+   */
+  async *build(context: Readable, opts: BuildOptions = {}): AsyncIterable<JsonMessage> {
+    const queue: JsonMessage[] = [];
+    let wake: (() => void) | null = null;
+    let done = false;
+    const ac = new AbortController();
+    const onAbort = () => ac.abort();
+    if (opts.signal?.aborted) ac.abort();
+    opts.signal?.addEventListener("abort", onAbort);
+    const push = (m: JsonMessage) => {
+      if (opts.quiet && m.stream !== undefined && !m.errorDetail) return;
+      queue.push(m);
+      wake?.();
+    };
+    const task = this.#build(context, { ...opts, signal: ac.signal }, push)
+      .then((id) => { if (opts.quiet) queue.push({ stream: `${id}\n` }); })
+      .catch((err: unknown) => {
+        const message = err instanceof Error ? err.message : String(err);
+        const code = err instanceof StepError ? err.code : undefined;
+        if (!(err instanceof EngineError)) this.#log.error("build failed", { err });
+        queue.push({ errorDetail: { ...(code !== undefined ? { code } : {}), message }, error: message });
+      })
+      .finally(() => {
+        done = true;
+        wake?.();
+      });
+    try {
+      for (;;) {
+        const m = queue.shift();
+        if (m) {
+          yield m;
+          continue;
+        }
+        if (done) break;
+        await new Promise<void>((r) => { wake = r; });
+        wake = null;
+      }
+    } finally {
+      if (!done) ac.abort();
+      opts.signal?.removeEventListener("abort", onAbort);
+      await task;
+    }
+  }
+
+  async #build(context: Readable, opts: BuildOptions, emit: (m: JsonMessage) => void): Promise<string> {
+    const { cache, stats } = await this.init();
+    const tags = (opts.tags ?? []).map((t) => {
+      try {
+        const r = parseTaggedReference(t);
+        if (r.digest !== null) throw invalidArgument("refusing to create a tag with a digest reference");
+        return r;
+      } catch (err) {
+        throw invalidArgument(`invalid reference format: ${t}${isKind(err, "invalid-argument") ? "" : ""}`);
+      }
+    });
+    const ctx = await receiveContext(context, { tmpRoot: this.#tmp, statCache: stats, ...(opts.signal ? { signal: opts.signal } : {}) });
+    try {
+      await stats.save().catch((err) => this.#log.warn("saving context hash cache", { err }));
+      const dfName = (opts.dockerfile || "Dockerfile").replace(/^\.?\/+/, "");
+      let text = await ctx.readText(dfName);
+      if (text === null && !opts.dockerfile) text = await ctx.readText("dockerfile");
+      if (text === null) throw invalidArgument(`Cannot locate specified Dockerfile: ${opts.dockerfile || "Dockerfile"}`);
+      const ignore = await ctx.readText(".dockerignore");
+      if (ignore !== null) await ctx.applyIgnore(IgnoreMatcher.fromText(ignore));
+      const df = parseDockerfile(text, { file: dfName });
+      const buildArgs = opts.buildArgs ?? {};
+      const globalArgs = effectiveArgs(df.metaArgs, buildArgs);
+      const needed = stagesNeededFor(df, opts.target, { globalArgs });
+      const target = opts.target ? df.stages.find((s) => s.name === opts.target!.toLowerCase())! : df.stages[df.stages.length - 1]!;
+      const extra: Instruction[] = [];
+      const labels = Object.entries(opts.labels ?? {});
+      if (labels.length > 0) {
+        const line = `LABEL ${labels.map(([k, v]) => `${JSON.stringify(k)}=${JSON.stringify(v)}`).join(" ")}`;
+        extra.push(parseDockerfile(`FROM scratch\n${line}\n`).stages[0]!.instructions[0]!);
+      }
+      const total = df.metaArgs.length + extra.length + needed.reduce((n, i) => n + 1 + df.stages[i]!.instructions.length, 0);
+      const exec = new BuildExecutor(
+        { images: this.#o.images, containers: this.#o.containers, cache, tmpRoot: this.#tmp, logger: this.#log, ...(this.#o.pullImage ? { pullImage: this.#o.pullImage } : {}) },
+        df, ctx,
+        {
+          buildArgs, globalArgs, noCache: !!opts.noCache, pull: !!opts.pull, explain: !!opts.explain,
+          rm: opts.rm ?? true, forceRm: !!opts.forceRm, platform: `linux/${hostArchitecture()}`,
+          ...(opts.networkMode ? { networkMode: opts.networkMode } : {}), ...(opts.shmSize ? { shmSize: opts.shmSize } : {}),
+          ...(opts.memory ? { memory: opts.memory } : {}), ...(opts.extraHosts?.length ? { extraHosts: opts.extraHosts } : {}),
+          ...(opts.signal ? { signal: opts.signal } : {}),
+        },
+        (m) => emit(m), total,
+      );
+      if (opts.onStep) {
+        const reports = exec.reports;
+        const origPush = reports.push.bind(reports);
+        reports.push = (...items: StepReport[]) => {
+          for (const r of items) opts.onStep!(r);
+          return origPush(...items);
+        };
+      }
+      exec.metaArgSteps();
+      let final: string | null = null;
+      for (const i of needed) {
+        const r = await exec.runStage(df.stages[i]!, i === target.index ? extra : []);
+        if (i === target.index) final = r.imageId;
+      }
+      if (!final) throw invalidArgument("No image was generated. Is your Dockerfile empty?");
+      const unused = unusedBuildArgs(df, buildArgs);
+      if (unused.length > 0) emit({ stream: `[Warning] One or more build-args [${unused.join(" ")}] were not consumed\n` });
+      emit({ id: "moby.image.id", aux: { ID: final } });
+      emit({ stream: `Successfully built ${shortHex(final)}\n` });
+      for (const t of tags) {
+        await this.#o.images.tag(final, familiarString(t));
+        emit({ stream: `Successfully tagged ${familiarString(t)}\n` });
+      }
+      return final;
+    } finally {
+      await ctx.dispose().catch((err) => this.#log.warn("removing build context", { err }));
+    }
+  }
+
+  /** builder prune: drop cache records (all, or those last used before `until`) and the untagged images only they kept. */
+  async prune(opts: { all?: boolean; filters?: Filters } = {}): Promise<{ CachesDeleted: string[]; SpaceReclaimed: number }> {
+    const { cache } = await this.init();
+    for (const k of Object.keys(opts.filters ?? {})) {
+      if (k !== "until" && k !== "id") throw invalidArgument(`invalid filter '${k}'`);
+    }
+    const until = opts.filters?.until?.[0];
+    const cutoff = until ? parseUntil(until) : null;
+    const ids = opts.filters?.id;
+    const before = (await this.#o.images.df()).layersSize;
+    const deleted: string[] = [];
+    const images = new Set<string>();
+    for (const r of cache.list()) {
+      if (cutoff !== null && Date.parse(r.lastUsed) >= cutoff) continue;
+      if (ids && !ids.some((i) => r.key.startsWith(i))) continue;
+      await cache.delete(r.key);
+      deleted.push(r.key);
+      images.add(r.imageId);
+    }
+    const remaining = new Set(cache.list().map((r) => r.imageId));
+    for (const id of images) {
+      if (remaining.has(id)) continue;
+      try {
+        const info = await this.#o.images.inspect(id);
+        if (info.RepoTags.length > 0 || info.RepoDigests.length > 0) continue;
+        await this.#o.images.remove(id, {});
+      } catch (err) {
+        if (!isKind(err, "not-found") && !isKind(err, "conflict")) throw err;
+      }
+    }
+    const after = (await this.#o.images.df()).layersSize;
+    return { CachesDeleted: deleted, SpaceReclaimed: Math.max(0, before - after) };
+  }
+
+  /** Build cache records for system df. Size is the layer a step added (0 for metadata-only steps). */
+  async df(): Promise<BuildCacheItem[]> {
+    const { cache } = await this.init();
+    const byImage = new Map<string, string>();
+    const records = cache.list();
+    for (const r of records) byImage.set(r.imageId, r.key);
+    const sizeOf = async (id: string) => (id ? await this.#o.images.inspect(id).then((i) => i.Size, () => 0) : 0);
+    const out: BuildCacheItem[] = [];
+    for (const r of records) {
+      const size = Math.max(0, (await sizeOf(r.imageId)) - (await sizeOf(r.parent)));
+      const parent = byImage.get(r.parent);
+      out.push({
+        ID: r.key.slice(0, 25), Parents: parent ? [parent.slice(0, 25)] : null, Type: "regular", Description: r.resolved,
+        InUse: false, Shared: false, Size: size, CreatedAt: r.created, LastUsedAt: r.lastUsed, UsageCount: r.usageCount,
+      });
+    }
+    return out;
+  }
+}
+
+function parseUntil(s: string): number {
+  const d = /^(\d+(?:\.\d+)?)(h|m|s)$/.exec(s);
+  if (d) return Date.now() - Number(d[1]) * ({ h: 3600e3, m: 60e3, s: 1e3 } as const)[d[2] as "h" | "m" | "s"];
+  if (/^\d+(\.\d+)?$/.test(s)) return Number(s) * 1000;
+  const t = Date.parse(s);
+  if (Number.isNaN(t)) throw invalidArgument(`invalid filter 'until=${s}'`);
+  return t;
+}
