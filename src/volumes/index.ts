@@ -1,0 +1,2 @@
+export * from "./mount-request.js";
+export * from "./local-volume-store.js";
