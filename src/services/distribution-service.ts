@@ -1,0 +1,460 @@
+/**
+ * Pull, push and login: the registry client (src/distribution) composed with the local image store.
+ * Compressed layers are downloaded in parallel into the content store (verified, resumable), unpacked in
+ * order by LocalImagesService.addImage and then dropped; pushes gzip layers on the fly and remember where
+ * each layer already exists so the next push is a HEAD or a mount.
+ */
+import { dirname, join } from "node:path";
+import { PassThrough } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { constants as zlibConstants, createGzip } from "node:zlib";
+import type { ContentStore } from "../content/index.js";
+import { cancelled, dataLoss, EngineError, invalidArgument, isKind, notFound, unauthorized } from "../errdefs/index.js";
+import { chainIds, decompressStream, layerPresent } from "../images/index.js";
+import type { JsonMessage } from "../spec/engine.js";
+import { INDEX_MEDIA_TYPES, MANIFEST_MEDIA_TYPES, MediaType, type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest } from "../spec/oci-image.js";
+import { familiarString, formatReference, parseReference, referenceName, type ImageReference } from "../spec/reference.js";
+import { DigestStream, shortId, type Digest, type Logger } from "../util/index.js";
+import {
+  AsyncQueue, authKeyFor, DockerConfigCredentials, domainOfServer, formatPlatform, hasCredentials, LayerSources, mapLimit,
+  normalizeAuth, parsePlatform, ProgressCounter, registryEndpoints, RegistryClient, RegistryError, RemoteRepository,
+  selectManifest, status, type AuthConfig, type Emit, type RegistryEndpoint,
+} from "../distribution/index.js";
+import type { LocalImagesService } from "./images-service.js";
+
+export type { AuthConfig } from "../distribution/index.js";
+
+export interface DistributionConfig {
+  insecureRegistries?: string[];
+  registryMirrors?: string[];
+  maxConcurrentDownloads?: number;
+  maxConcurrentUploads?: number;
+  dockerConfigPath?: string;
+  /** gzip level for pushed layers (default 1: pushes are network- not size-bound on the networks we target) */
+  compressionLevel?: number;
+  /** Where the layer-source record lives (default <dataRoot>/distribution) */
+  stateDir?: string;
+  /** A response that stalls this long fails and is retried (default 30 s). */
+  idleTimeoutMs?: number;
+}
+
+export interface PullOptions { platform?: string; allTags?: boolean; auth?: AuthConfig; signal?: AbortSignal }
+export interface PushOptions { tag?: string; auth?: AuthConfig; signal?: AbortSignal }
+
+interface Download {
+  desc: Descriptor;
+  diffId: string;
+  id: string;                       // short id shown in progress
+  done: Promise<void>;
+  ownBlob: boolean;                 // we stored the compressed blob and must drop it after unpacking
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void; reject: (e: unknown) => void } {
+  let resolve!: () => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<void>((res, rej) => { resolve = res; reject = rej; });
+  promise.catch(() => {});
+  return { promise, resolve, reject };
+}
+
+const LAYER_TYPES = new Set<string>([
+  MediaType.layer, MediaType.layerGzip, MediaType.layerZstd, MediaType.dockerLayer, MediaType.dockerLayerGzip,
+  "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip", "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+]);
+
+export class DistributionService {
+  readonly #images: LocalImagesService;
+  readonly #content: ContentStore;
+  readonly #logger: Logger;
+  readonly #config: DistributionConfig;
+  #sources: Promise<LayerSources> | null = null;
+
+  constructor(opts: { images: LocalImagesService; content: ContentStore; logger: Logger; config: DistributionConfig }) {
+    this.#images = opts.images;
+    this.#content = opts.content;
+    this.#logger = opts.logger.child({ module: "distribution" });
+    this.#config = opts.config;
+  }
+
+  #layerSources(): Promise<LayerSources> {
+    this.#sources ??= LayerSources.open(this.#config.stateDir ?? join(dirname(this.#content.root), "distribution"));
+    return this.#sources;
+  }
+
+  async #credentials(domain: string, given: AuthConfig | undefined): Promise<AuthConfig | undefined> {
+    const a = normalizeAuth(given);
+    if (hasCredentials(a)) return a;
+    if (!this.#config.dockerConfigPath) return undefined;
+    return new DockerConfigCredentials(this.#config.dockerConfigPath).get(authKeyFor(domain)).catch(() => undefined);
+  }
+
+  #client(endpoint: RegistryEndpoint, auth: AuthConfig | undefined): RegistryClient {
+    return new RegistryClient({
+      endpoint, logger: this.#logger, userAgent: "berth/0.1",
+      ...(auth && !endpoint.mirror ? { auth } : {}),
+      ...(this.#config.insecureRegistries ? { insecureRegistries: this.#config.insecureRegistries } : {}),
+      ...(this.#config.idleTimeoutMs ? { idleTimeoutMs: this.#config.idleTimeoutMs } : {}),
+    });
+  }
+
+  // ---- login ---------------------------------------------------------------------------------
+
+  async login(auth: AuthConfig): Promise<{ Status: string; IdentityToken?: string }> {
+    const a = normalizeAuth(auth) ?? {};
+    const domain = domainOfServer(a.serveraddress);
+    const endpoint = registryEndpoints(domain, this.#config, { push: true }).at(-1)!;
+    const client = this.#client(endpoint, a);
+    try {
+      await client.ping();
+    } catch (err) {
+      if (err instanceof RegistryError && err.status === 401) {
+        const ch = client.challenge;
+        if (ch?.scheme === "basic" || !ch) throw unauthorized(`login attempt to ${client.baseUrl}/v2/ failed with status: 401 Unauthorized`);
+        throw unauthorized(err.message.startsWith("unauthorized") ? err.message : `unauthorized: ${err.message}`);
+      }
+      throw err;
+    }
+    if (!client.challenge && !hasCredentials(a)) return { Status: "Login Succeeded", IdentityToken: "" };
+    return { Status: "Login Succeeded", IdentityToken: "" };
+  }
+
+  // ---- pull ----------------------------------------------------------------------------------
+
+  pull(ref: string, opts: PullOptions = {}): AsyncIterable<JsonMessage> {
+    return this.#run((emit) => this.#pull(ref, opts, emit));
+  }
+
+  async *#run(work: (emit: Emit) => Promise<void>): AsyncIterable<JsonMessage> {
+    const q = new AsyncQueue<JsonMessage>();
+    const p = work((m) => q.push(m)).then(() => q.end(), (err) => q.fail(err));
+    yield* q;
+    await p;
+  }
+
+  async #pull(refStr: string, opts: PullOptions, emit: Emit): Promise<void> {
+    const r = parseReference(refStr);
+    if (opts.allTags) {
+      if (r.tag !== null || r.digest !== null) throw invalidArgument("tag can't be used with --all-tags/-a");
+      const endpoint = registryEndpoints(r.domain, this.#config).at(-1)!;
+      const repo = new RemoteRepository(this.#client(endpoint, await this.#credentials(r.domain, opts.auth)), r.path);
+      const tags = await repo.tags(opts.signal);
+      if (tags.length === 0) throw notFound(`no tags found for ${familiarString(r)}`);
+      for (const tag of tags) await this.#pullOne({ ...r, tag }, opts, emit, false);
+      emit({ status: `Status: Downloaded newer image for ${familiarString(r)}` });
+      return;
+    }
+    await this.#pullOne(r.tag === null && r.digest === null ? { ...r, tag: "latest" } : r, opts, emit, true);
+  }
+
+  async #pullOne(r: ImageReference, opts: PullOptions, emit: Emit, final: boolean): Promise<void> {
+    const auth = await this.#credentials(r.domain, opts.auth);
+    const endpoints = registryEndpoints(r.domain, this.#config);
+    for (const [i, ep] of endpoints.entries()) {
+      try {
+        await this.#pullFrom(ep, this.#client(ep, auth), r, opts, emit, final);
+        return;
+      } catch (err) {
+        if (!ep.mirror || i === endpoints.length - 1 || opts.signal?.aborted) throw err;
+        this.#logger.warn("pull from mirror failed, trying the next endpoint", { mirror: ep.host, err });
+      }
+    }
+  }
+
+  async #pullFrom(ep: RegistryEndpoint, client: RegistryClient, r: ImageReference, opts: PullOptions, emit: Emit, final: boolean): Promise<void> {
+    const signal = opts.signal;
+    const repo = new RemoteRepository(client, r.path);
+    const reference = r.digest ?? r.tag!;
+    let top;
+    try {
+      top = await repo.getManifest(reference, signal);
+    } catch (err) {
+      if (err instanceof RegistryError && (err.status === 401 || err.status === 403 || (err.status === 404 && err.codes.includes("NAME_UNKNOWN")))) {
+        throw new EngineError(err.status === 404 ? "not-found" : "unauthorized",
+          `pull access denied for ${familiarString({ ...r, tag: null, digest: null })}, repository does not exist or may require 'docker login': ${err.message}`);
+      }
+      throw err;
+    }
+    const want = parsePlatform(opts.platform);
+    let manifestBytes = top.bytes;
+    let mediaType = top.mediaType;
+    if (INDEX_MEDIA_TYPES.includes(mediaType)) {
+      const index = JSON.parse(top.bytes.toString("utf8")) as ImageIndex;
+      const child = selectManifest(index.manifests ?? [], want, familiarString(r));
+      const m = await repo.getManifest(child.digest, signal);
+      manifestBytes = m.bytes;
+      mediaType = m.mediaType;
+    }
+    if (!MANIFEST_MEDIA_TYPES.includes(mediaType)) throw invalidArgument(`unsupported manifest media type ${mediaType} for ${familiarString(r)}`);
+    const manifest = JSON.parse(manifestBytes.toString("utf8")) as ImageManifest;
+    if (!manifest.config?.digest || !Array.isArray(manifest.layers)) throw invalidArgument(`invalid manifest for ${familiarString(r)}`);
+    emit({ status: `Pulling from ${r.path}`, id: r.tag ?? r.digest! });
+
+    const configBytes = await repo.readBlob(manifest.config.digest as Digest, 16 << 20, signal).catch((err) => {
+      if (isKind(err, "data-loss")) throw dataLoss(`image config verification failed for digest ${manifest.config.digest}`);
+      throw err;
+    });
+    const config = JSON.parse(configBytes.toString("utf8")) as ImageConfig;
+    if (!config.rootfs || !Array.isArray(config.rootfs.diff_ids)) throw invalidArgument("invalid image config: no rootfs.diff_ids");
+    if (opts.platform && !INDEX_MEDIA_TYPES.includes(top.mediaType) && (config.os !== want.os || config.architecture !== want.architecture)) {
+      throw notFound(`image with reference ${familiarString(r)} was found but does not match the specified platform: wanted ${formatPlatform(want)}, actual: ${config.os}/${config.architecture}`);
+    }
+    const layers = manifest.layers.filter((l) => LAYER_TYPES.has(l.mediaType) || !l.mediaType.includes("config"));
+    const diffIds = config.rootfs.diff_ids;
+    if (layers.length !== diffIds.length) {
+      throw invalidArgument(`image ${familiarString(r)}: manifest has ${layers.length} layers but the config has ${diffIds.length} diff ids`);
+    }
+    for (const l of layers) {
+      if (!l.digest?.startsWith("sha256:")) throw invalidArgument(`unsupported layer digest ${l.digest}`);
+    }
+
+    const chains = chainIds(diffIds);
+    const deps = { content: this.#content, snapshotter: this.#images.snapshotter };
+    const downloads = new Map<string, Download>();
+    const queue: Download[] = [];
+    for (const [i, desc] of layers.entries()) {
+      const id = shortId(desc.digest);
+      if (downloads.has(desc.digest)) continue;
+      if (await layerPresent(deps, chains[i]!, diffIds[i]!)) {
+        status(emit, id, "Already exists");
+        continue;
+      }
+      status(emit, id, "Pulling fs layer");
+      const d = deferred();
+      const dl: Download = { desc, diffId: diffIds[i]!, id, done: d.promise, ownBlob: false };
+      downloads.set(desc.digest, dl);
+      queue.push(Object.assign(dl, { _d: d }));
+    }
+    const limit = Math.max(1, this.#config.maxConcurrentDownloads ?? 3);
+    for (const dl of queue.slice(limit)) status(emit, dl.id, "Waiting");
+    const fetching = mapLimit(queue, limit, async (dl) => {
+      const d = (dl as Download & { _d: ReturnType<typeof deferred> })._d;
+      try {
+        dl.ownBlob = await this.#download(repo, dl, emit, signal);
+        d.resolve();
+      } catch (err) {
+        d.reject(err);
+        throw err;
+      }
+    });
+    fetching.catch(() => {});
+
+    const tagRef = r.tag !== null ? formatReference({ ...r, digest: null }) : null;
+    const prevId = tagRef ? this.#images.store.lookupRef(tagRef) : (r.digest ? this.#images.store.lookupRef(formatReference(r)) : undefined);
+    const refs = [...(tagRef ? [tagRef] : []), formatReference({ ...r, tag: null, digest: top.digest })];
+    let extracting: Download | null = null;
+    let id: string;
+    try {
+      id = await this.#images.addImage({
+        config: configBytes, refs, ...(signal ? { signal } : {}),
+        openLayer: async (i) => {
+          if (extracting) status(emit, extracting.id, "Pull complete");
+          extracting = null;
+          const desc = layers[i]!;
+          let dl = downloads.get(desc.digest);
+          if (!dl) {
+            // Judged present at the start but gone since: fetch it now.
+            dl = { desc, diffId: diffIds[i]!, id: shortId(desc.digest), done: Promise.resolve(), ownBlob: false };
+            downloads.set(desc.digest, dl);
+            dl.ownBlob = await this.#download(repo, dl, emit, signal);
+          }
+          await dl.done;
+          extracting = dl;
+          const counter = new ProgressCounter(emit, dl.id, "Extracting", desc.size);
+          const src = this.#content.reader(desc.digest as Digest);
+          src.once("error", (e) => counter.destroy(e));
+          src.pipe(counter);
+          return decompressStream(counter);
+        },
+      });
+      if (extracting) status(emit, (extracting as Download).id, "Pull complete");
+      await fetching;
+    } finally {
+      await fetching.catch(() => {});
+      for (const dl of downloads.values()) {
+        if (dl.ownBlob && dl.desc.digest !== dl.diffId) await this.#content.delete(dl.desc.digest as Digest).catch(() => {});
+      }
+    }
+    if (!ep.mirror) {
+      const sources = await this.#layerSources();
+      for (const [i, l] of layers.entries()) {
+        await sources.add(diffIds[i]!, { digest: l.digest, size: l.size, mediaType: l.mediaType, registry: ep.host, repo: r.path }).catch(() => {});
+      }
+    }
+    emit({ status: `Digest: ${top.digest}` });
+    if (final) {
+      const upToDate = prevId === id && downloads.size === 0;
+      emit({ status: `Status: ${upToDate ? "Image is up to date" : "Downloaded newer image"} for ${familiarString(r)}` });
+    }
+  }
+
+  /** Fetch one compressed layer into the content store, resuming and verifying. Returns true when we stored it. */
+  async #download(repo: RemoteRepository, dl: Download, emit: Emit, signal?: AbortSignal): Promise<boolean> {
+    const { desc, id } = dl;
+    const digest = desc.digest as Digest;
+    if (await this.#content.has(digest)) {
+      status(emit, id, "Download complete");
+      return false;
+    }
+    const attempts = 5;
+    for (let attempt = 1; ; attempt++) {
+      signal?.throwIfAborted();
+      const writer = await this.#content.writer(`pull-${digest}`, { expected: { digest, size: desc.size }, ...(signal ? { signal } : {}) });
+      try {
+        let offset = writer.offset();
+        if (offset < desc.size) {
+          const opened = await repo.openBlob(digest, offset, signal);
+          if (opened.offset !== offset) {
+            // The registry ignored Range: start over.
+            await writer.abort();
+            opened.res.destroy();
+            continue;
+          }
+          offset = opened.offset;
+          const counter = new ProgressCounter(emit, id, "Downloading", desc.size, offset);
+          await pipeline(opened.res, counter, writer);
+        }
+        status(emit, id, "Verifying Checksum");
+        try {
+          await writer.commit({ digest, size: desc.size });
+        } catch (err) {
+          if (isKind(err, "data-loss")) throw dataLoss(`filesystem layer verification failed for digest ${digest}`, { cause: err });
+          throw err;
+        }
+        status(emit, id, "Download complete");
+        return true;
+      } catch (err) {
+        if (!writer.destroyed) writer.destroy();
+        if (signal?.aborted) throw cancelled();
+        const retriable = !["not-found", "unauthorized", "forbidden", "data-loss", "invalid-argument"].some((k) => isKind(err, k as "not-found"));
+        if (!retriable || attempt >= attempts) throw err;
+        this.#logger.info("layer download failed, retrying", { digest, attempt, err });
+        status(emit, id, `Retrying in ${attempt} second${attempt > 1 ? "s" : ""}`);
+        await new Promise((res) => setTimeout(res, attempt * 1000));
+      }
+    }
+  }
+
+  // ---- push ----------------------------------------------------------------------------------
+
+  push(ref: string, opts: PushOptions = {}): AsyncIterable<JsonMessage> {
+    return this.#run((emit) => this.#push(ref, opts, emit));
+  }
+
+  async #push(refStr: string, opts: PushOptions, emit: Emit): Promise<void> {
+    const parsed = parseReference(refStr);
+    if (parsed.digest !== null) throw invalidArgument("cannot push a digest reference");
+    const r: ImageReference = { ...parsed, tag: opts.tag || parsed.tag };
+    const name = referenceName(r);
+    let tags: string[];
+    if (r.tag !== null) {
+      tags = [r.tag];
+      if (!this.#images.store.lookupRef(formatReference(r))) throw notFound(`An image does not exist locally with the tag: ${familiarString({ ...r, tag: null })}`);
+    } else {
+      tags = this.#images.store.allRefs().map(([ref]) => parseReference(ref))
+        .filter((x) => referenceName(x) === name && x.tag !== null && x.digest === null).map((x) => x.tag!).sort();
+      if (tags.length === 0) throw notFound(`An image does not exist locally with the tag: ${familiarString(r)}`);
+    }
+    emit({ status: `The push refers to repository [${name}]` });
+    const endpoint = registryEndpoints(r.domain, this.#config, { push: true }).at(-1)!;
+    const client = this.#client(endpoint, await this.#credentials(r.domain, opts.auth));
+    const repo = new RemoteRepository(client, r.path);
+    for (const tag of tags) await this.#pushTag(repo, endpoint, { ...r, tag }, emit, opts.signal);
+  }
+
+  async #pushTag(repo: RemoteRepository, ep: RegistryEndpoint, r: ImageReference, emit: Emit, signal?: AbortSignal): Promise<void> {
+    const { id, config } = await this.#images.imageConfig(formatReference(r));
+    const configBytes = await this.#content.readBytes(id as Digest);
+    const diffIds = [...new Set(config.rootfs.diff_ids)];
+    for (const d of diffIds) status(emit, shortId(d), "Preparing");
+    const limit = Math.max(1, this.#config.maxConcurrentUploads ?? 5);
+    for (const d of diffIds.slice(limit)) status(emit, shortId(d), "Waiting");
+    const sources = await this.#layerSources();
+    const pushed = new Map<string, Descriptor>();
+    try {
+      await mapLimit(diffIds, limit, async (diffId) => {
+        pushed.set(diffId, await this.#pushLayer(repo, ep, sources, diffId, emit, signal));
+      });
+    } catch (err) {
+      if (err instanceof RegistryError && (err.status === 401 || err.status === 403)) {
+        throw new EngineError(err.kind, err.status === 401 ? "unauthorized: authentication required" : `denied: requested access to the resource is denied`);
+      }
+      throw err;
+    }
+    if ((await repo.statBlob(id, signal)) === null) await repo.putBlob(id, configBytes, signal);
+    const manifest = {
+      schemaVersion: 2,
+      mediaType: MediaType.dockerManifest,
+      config: { mediaType: MediaType.dockerConfig, size: configBytes.length, digest: id },
+      layers: config.rootfs.diff_ids.map((d) => pushed.get(d)!),
+    };
+    const bytes = Buffer.from(JSON.stringify(manifest, null, 3));
+    const digest = await repo.putManifest(r.tag!, bytes, MediaType.dockerManifest, signal);
+    emit({ status: `${r.tag}: digest: ${digest} size: ${bytes.length}` });
+    emit({ progressDetail: {}, aux: { Tag: r.tag, Digest: digest, Size: bytes.length } });
+    await this.#images.store.update((tx) => { tx.setRef(formatReference({ ...r, tag: null, digest }), id); }).catch((err) => {
+      this.#logger.warn("recording the pushed digest", { err });
+    });
+  }
+
+  async #pushLayer(repo: RemoteRepository, ep: RegistryEndpoint, sources: LayerSources, diffId: string, emit: Emit, signal?: AbortSignal): Promise<Descriptor> {
+    const id = shortId(diffId);
+    const known = sources.get(diffId).filter((s) => s.registry === ep.host);
+    const record = (d: Descriptor) => sources.add(diffId, { digest: d.digest, size: d.size, mediaType: d.mediaType, registry: ep.host, repo: repo.name }).catch(() => {});
+    const gzipType = MediaType.dockerLayerGzip;
+    for (const s of known.filter((k) => k.repo === repo.name)) {
+      const size = await repo.statBlob(s.digest, signal);
+      if (size !== null) {
+        status(emit, id, "Layer already exists");
+        return { mediaType: dockerType(s.mediaType), size: s.size, digest: s.digest };
+      }
+    }
+    let location: string | null = null;
+    for (const s of known.filter((k) => k.repo !== repo.name).slice(0, 3)) {
+      try {
+        const m = await repo.mountBlob(s.digest, s.repo, signal);
+        if (m.mounted) {
+          status(emit, id, `Mounted from ${s.repo}`);
+          const d = { mediaType: dockerType(s.mediaType), size: s.size, digest: s.digest };
+          await record(d);
+          return d;
+        }
+        if (location) await repo.cancelUpload(location);
+        location = m.location;
+      } catch (err) {
+        if (err instanceof RegistryError && (err.status === 401 || err.status === 403)) continue;
+        throw err;
+      }
+    }
+    const total = (await this.#content.info(diffId as Digest)).size;
+    location ??= await repo.startUpload(signal);
+    const counter = new ProgressCounter(emit, id, "Pushing", total);
+    const gzip = createGzip({ level: this.#config.compressionLevel ?? zlibConstants.Z_BEST_SPEED, chunkSize: 1 << 16 });
+    const digester = new DigestStream();
+    const body = new PassThrough({ highWaterMark: 1 << 20 });
+    const src = this.#content.reader(diffId as Digest);
+    const producing = pipeline(src, counter, gzip, digester, body);
+    producing.catch(() => {});
+    try {
+      location = await repo.patchStream(location, body, signal);
+      await producing;
+      const digest = digester.digest();
+      await repo.finishUpload(location, digest, undefined, signal);
+      status(emit, id, "Pushed");
+      const d: Descriptor = { mediaType: gzipType, size: digester.bytes, digest };
+      await record(d);
+      return d;
+    } catch (err) {
+      src.destroy();
+      body.destroy();
+      if (location) await repo.cancelUpload(location);
+      throw err;
+    }
+  }
+}
+
+function dockerType(mediaType: string): string {
+  if (mediaType === MediaType.layerGzip) return MediaType.dockerLayerGzip;
+  if (mediaType === MediaType.layer) return MediaType.dockerLayer;
+  return mediaType;
+}
+
