@@ -198,8 +198,7 @@ export class BlobStore {
     } finally {
       await fh.close();
     }
-    // Touch before the rename: garbage collection must never see this blob unprotected.
-    this.touch(digest);
+    // The data file's mtime (its last write) is recent, which is what protects a new blob from GC.
     await rename(data, this.path(digest));
     await syncDir(join(this.#root, "blobs", "sha256"));
     this.#sessions.delete(s.uuid);
