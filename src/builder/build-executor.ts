@@ -418,6 +418,7 @@ export class BuildExecutor {
       const createdBy = `${shell.join(" ")} #(nop) ${what} ${flags.join(" ")}${flags.length ? " " : ""}${srcLabel} in ${c.dest} `;
       await this.#cached(state, inputs, counted, t0, raw.original, () =>
         this.#withRootfs(state.imageId, async (root) => {
+          if (tree.kind === "context") await this.ctx.materialize(this.o.signal);
           const owner = c.chown ? await resolveChown(root, c.chown) : undefined;
           const mode = c.chmod ? parseChmod(c.chmod) : undefined;
           const opts = { keepOwner, excludes: c.exclude, ...(owner ? { owner } : {}), ...(mode !== undefined ? { mode } : {}) };
@@ -499,6 +500,8 @@ export class BuildExecutor {
         await writeFile(p, f.data, { mode: f.mode });
         binds.push(`${p}:${f.path}:ro`);
       }
+      if (instr.mounts.some((m) => m.type === "bind")) await this.ctx.materialize(this.o.signal);
+      if (instr.mounts.some((m) => m.type === "bind")) await this.ctx.materialize(this.o.signal);
       for (const m of instr.mounts) {
         if (m.type === "bind") {
           if (m.from !== undefined) throw invalidArgument("RUN --mount=type=bind,from=... is not supported yet");

@@ -166,15 +166,17 @@ export class BuildService {
         throw invalidArgument(`invalid reference format: ${t}${isKind(err, "invalid-argument") ? "" : ""}`);
       }
     });
-    const ctx = await receiveContext(context, { tmpRoot: this.#tmp, statCache: stats, ...(opts.signal ? { signal: opts.signal } : {}) });
+    const dfName = (opts.dockerfile || "Dockerfile").replace(/^\.?\/+/, "");
+    const ctx = await receiveContext(context, {
+      tmpRoot: this.#tmp, statCache: stats, keep: [dfName, "dockerfile", ".dockerignore"], ...(opts.signal ? { signal: opts.signal } : {}),
+    });
     try {
       await stats.save().catch((err) => this.#log.warn("saving context hash cache", { err }));
-      const dfName = (opts.dockerfile || "Dockerfile").replace(/^\.?\/+/, "");
-      let text = await ctx.readText(dfName);
-      if (text === null && !opts.dockerfile) text = await ctx.readText("dockerfile");
+      let text = ctx.readText(dfName);
+      if (text === null && !opts.dockerfile) text = ctx.readText("dockerfile");
       if (text === null) throw invalidArgument(`Cannot locate specified Dockerfile: ${opts.dockerfile || "Dockerfile"}`);
-      const ignore = await ctx.readText(".dockerignore");
-      if (ignore !== null) await ctx.applyIgnore(IgnoreMatcher.fromText(ignore));
+      const ignore = ctx.readText(".dockerignore");
+      if (ignore !== null) ctx.applyIgnore(IgnoreMatcher.fromText(ignore));
       const df = parseDockerfile(text, { file: dfName });
       const buildArgs = opts.buildArgs ?? {};
       const globalArgs = effectiveArgs(df.metaArgs, buildArgs);

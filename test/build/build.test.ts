@@ -150,6 +150,15 @@ COPY --from=0 /base.txt /copied-base.txt
     assert.ok(again.steps.every((s) => s.cached), again.text);
   });
 
+  test("stopping the stream mid-RUN cancels the build and removes its container", async () => {
+    const it = fx.builder.build((await import("./build-helpers.js")).contextTar({ Dockerfile: "FROM busybox\nRUN sleep 30\n" }), { tags: ["cancel:1"] });
+    const t0 = Date.now();
+    for await (const m of it) if (m.stream?.includes("Running in")) break;
+    assert.ok(Date.now() - t0 < 20_000);
+    await assert.rejects(fx.images.inspect("cancel:1"), /No such image/);
+    assert.deepEqual(await fx.leftovers(), { containers: 0, snapshots: [], tmp: [], mounts: [] });
+  });
+
   test("builder prune drops the records; df lists them", async () => {
     const items = await fx.builder.df();
     assert.ok(items.length > 0);

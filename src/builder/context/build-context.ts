@@ -1,9 +1,11 @@
 import { createHash } from "node:crypto";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { createReadStream } from "node:fs";
+import { mkdtemp, open, rm } from "node:fs/promises";
 import { join } from "node:path";
-import type { Readable } from "node:stream";
+import { Transform, type Readable } from "node:stream";
 import tar from "tar-stream";
-import { invalidArgument, isKind } from "../../errdefs/index.js";
+import { cancelled, EngineError, invalidArgument, isKind } from "../../errdefs/index.js";
+import { pipeline } from "node:stream/promises";
 import { decompressStream } from "../../images/layer/index.js";
 import { runPipeline } from "../../images/layer/apply-layer.js";
 import { TreeWriter, type PaxHeaders } from "../../images/layer/tree-writer.js";
@@ -32,24 +34,32 @@ export function entryHash(e: Omit<ContextEntry, "hash">, contentHash: string): s
 }
 
 /**
- * A build context unpacked into a private directory, with a hash for every path. Paths are
+ * A build context: every path with its hash, the raw tar spooled to one file, and a directory the
+ * files are unpacked into on first use (a fully cached build never pays for creating them). Paths are
  * relative, "/"-separated, without "./" or a trailing "/".
  */
 export class BuildContext {
-  constructor(readonly dir: string, readonly entries: Map<string, ContextEntry>, readonly stats: { files: number; bytes: number; hashed: number }) {}
+  #materialized: Promise<void> | null = null;
 
-  async readText(rel: string): Promise<string | null> {
+  constructor(
+    readonly dir: string,
+    private readonly spool: string,
+    readonly entries: Map<string, ContextEntry>,
+    private readonly texts: Map<string, Buffer>,
+    readonly stats: { files: number; bytes: number; hashed: number },
+  ) {}
+
+  /** Content of a small file kept while receiving (the Dockerfile, .dockerignore), or null. */
+  readText(rel: string): string | null {
     const e = this.entries.get(rel);
-    if (!e || e.type === "directory") return null;
-    try {
-      return await readFile(join(this.dir, rel), "utf8");
-    } catch {
-      return null;
-    }
+    const t = this.texts.get(rel);
+    if (!e || e.type !== "file" || !t) return null;
+    return t.toString("utf8");
   }
 
-  /** Drop what .dockerignore excludes from the directory and the entries (Dockerfile and .dockerignore included, like Docker). */
-  async applyIgnore(matcher: IgnoreMatcher): Promise<void> {
+  /** Drop what .dockerignore excludes (Dockerfile and .dockerignore included, like Docker). Before materialize(). */
+  applyIgnore(matcher: IgnoreMatcher): void {
+    if (this.#materialized) throw new Error("applyIgnore after the context was unpacked");
     const gone: string[] = [];
     for (const rel of [...this.entries.keys()].sort()) {
       if (gone.some((g) => rel.startsWith(g + "/"))) {
@@ -59,16 +69,39 @@ export class BuildContext {
       if (!matcher.matches(rel)) continue;
       const e = this.entries.get(rel)!;
       if (e.type === "directory" && !matcher.canSkipDir(rel)) continue;
-      await rm(join(this.dir, rel), { recursive: true, force: true });
       this.entries.delete(rel);
       if (e.type === "directory") gone.push(rel);
     }
   }
 
+  /** Unpack the (not ignored) files into dir, once. */
+  materialize(signal?: AbortSignal): Promise<void> {
+    this.#materialized ??= (async () => {
+      const writer = new TreeWriter({ mode: "layer", root: this.dir, allowDevices: false, ...(signal ? { signal } : {}) });
+      const ex = tar.extract();
+      ex.on("entry", (hdr, stream, next) => {
+        const rel = cleanEntryName(hdr.name);
+        const done = rel !== "" && this.entries.has(rel)
+          ? writer.entry(hdr as PaxHeaders, stream as unknown as AsyncIterable<Buffer>)
+          : Promise.resolve(stream.resume()).then(() => undefined);
+        done.then(() => next(), (err: Error) => {
+          stream.resume();
+          next(err);
+        });
+      });
+      await runPipeline(createReadStream(this.spool, { highWaterMark: 1 << 20 }), null, ex, signal);
+      await writer.finish();
+    })();
+    return this.#materialized;
+  }
+
   async dispose(): Promise<void> {
     await rm(this.dir, { recursive: true, force: true });
+    await rm(this.spool, { force: true });
   }
 }
+
+const KEEP_LIMIT = 4 << 20;
 
 /**
  * Receive a context tar (plain or compressed) into a new directory under tmpRoot, hashing every file
@@ -77,14 +110,17 @@ export class BuildContext {
  */
 export async function receiveContext(
   src: Readable,
-  opts: { tmpRoot: string; statCache?: StatCache; signal?: AbortSignal },
+  opts: { tmpRoot: string; statCache?: StatCache; signal?: AbortSignal; keep?: readonly string[] },
 ): Promise<BuildContext> {
   const dir = await mkdtemp(join(opts.tmpRoot, "ctx-"));
+  const spool = `${dir}.tar`;
+  const keep = new Set(opts.keep ?? []);
+  const texts = new Map<string, Buffer>();
   const entries = new Map<string, ContextEntry>();
   const stats = { files: 0, bytes: 0, hashed: 0 };
   const cache = opts.statCache;
+  const fh = await open(spool, "wx", 0o600);
   try {
-    const writer = new TreeWriter({ mode: "layer", root: dir, allowDevices: false, ...(opts.signal ? { signal: opts.signal } : {}) });
     const ex = tar.extract();
     ex.on("entry", (hdr, stream, next) => {
       const done = (async () => {
@@ -108,18 +144,23 @@ export async function receiveContext(
           stats.bytes += base.size;
           const mtime = hdr.mtime ? hdr.mtime.getTime() : 0;
           const known = cache?.get(rel, base.size, mtime);
-          if (known) {
+          const kept: Buffer[] | null = keep.has(rel) && base.size <= KEEP_LIMIT ? [] : null;
+          if (known && !kept) {
             content = known;
-            await writer.entry(hdr as PaxHeaders, stream as unknown as AsyncIterable<Buffer>);
+            await drain(stream as unknown as AsyncIterable<Buffer>);
           } else {
             const h = createHash("sha256");
-            await writer.entry(hdr as PaxHeaders, tap(stream as unknown as AsyncIterable<Buffer>, h));
+            for await (const chunk of stream as unknown as AsyncIterable<Buffer>) {
+              h.update(chunk);
+              kept?.push(chunk);
+            }
+            if (kept) texts.set(rel, Buffer.concat(kept));
             content = h.digest("hex");
             stats.hashed++;
             cache?.set(rel, base.size, mtime, content);
           }
         } else {
-          await writer.entry(hdr as PaxHeaders, stream as unknown as AsyncIterable<Buffer>);
+          await drain(stream as unknown as AsyncIterable<Buffer>);
         }
         entries.set(rel, { ...base, hash: entryHash(base, content) });
       })();
@@ -129,14 +170,24 @@ export async function receiveContext(
       });
     });
     try {
-      await runPipeline(decompressStream(src), null, ex, opts.signal);
+      const toSpool = new Transform({
+        highWaterMark: 1 << 20,
+        transform(chunk: Buffer, _enc, cb) {
+          fh.write(chunk).then(() => cb(null, chunk), cb);
+        },
+      });
+      await pipeline(decompressStream(src), toSpool, ex, opts.signal ? { signal: opts.signal } : {}).catch((err: unknown) => {
+        if ((err as Error)?.name === "AbortError" || opts.signal?.aborted) throw cancelled("build cancelled", { cause: err });
+        if (err instanceof Error && !(err instanceof EngineError) && !("code" in err)) throw invalidArgument(`invalid tar stream: ${err.message}`, { cause: err });
+        throw err;
+      });
     } catch (err) {
       if (isKind(err, "invalid-argument") && /invalid tar|header/i.test((err as Error).message)) {
         throw invalidArgument(`the build context must be a tar archive (plain or compressed): ${(err as Error).message}`, { cause: err });
       }
       throw err;
     }
-    await writer.finish();
+    await fh.close();
     // Parent directories implied by file names: record them so directory copies see them.
     for (const rel of [...entries.keys()]) {
       for (let i = rel.indexOf("/"); i > 0; i = rel.indexOf("/", i + 1)) {
@@ -147,16 +198,15 @@ export async function receiveContext(
         }
       }
     }
-    return new BuildContext(dir, entries, stats);
+    return new BuildContext(dir, spool, entries, texts, stats);
   } catch (err) {
+    await fh.close().catch(() => {});
     await rm(dir, { recursive: true, force: true });
+    await rm(spool, { force: true });
     throw err;
   }
 }
 
-async function* tap(stream: AsyncIterable<Buffer>, h: ReturnType<typeof createHash>): AsyncIterable<Buffer> {
-  for await (const chunk of stream) {
-    h.update(chunk);
-    yield chunk;
-  }
+async function drain(stream: AsyncIterable<Buffer>): Promise<void> {
+  for await (const _ of stream) { /* discard */ }
 }

@@ -1,4 +1,7 @@
-import { copyFile, lchown, lstat, lutimes, mkdir, readdir, readlink, rm, symlink, chmod, utimes } from "node:fs/promises";
+import {
+  chmodSync, copyFileSync, lchownSync, lstatSync, lutimesSync, mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync, utimesSync,
+} from "node:fs";
+import { lchown, lstat, mkdir } from "node:fs/promises";
 import { join, posix } from "node:path";
 import { invalidArgument } from "../../errdefs/index.js";
 import { resolveInRoot } from "../../images/layer/index.js";
@@ -33,14 +36,14 @@ export async function writeCopy(
     const srcHost = s.rel === "" ? tree.root : join(tree.root, s.rel);
     if (s.isDir) {
       const dirHost = await ensureDir(root, dest.path, o);
-      await copyChildren(srcHost, dirHost, "", o, excluded);
+      copyChildren(srcHost, dirHost, "", o, excluded);
       continue;
     }
     let target = dest.path;
     const existing = await lstat(await resolveInRoot(root, target)).catch(() => null);
     if (dest.isDir || existing?.isDirectory()) target = posix.join(target, posix.basename(s.rel));
     const parentHost = await ensureDir(root, posix.dirname(target), o);
-    await copyEntry(srcHost, join(parentHost, posix.basename(target)), o, excluded, "");
+    copyEntry(srcHost, join(parentHost, posix.basename(target)), o, excluded, "");
   }
 }
 
@@ -67,38 +70,41 @@ async function ensureDir(root: string, path: string, o: CopyOptions): Promise<st
   return host;
 }
 
-async function copyChildren(srcDir: string, destDir: string, rel: string, o: CopyOptions, excluded: (rel: string) => boolean): Promise<void> {
-  for (const name of (await readdir(srcDir)).sort()) {
+// Synchronous calls: one COPY of many small files is dominated by thread-pool round trips otherwise.
+function copyChildren(srcDir: string, destDir: string, rel: string, o: CopyOptions, excluded: (rel: string) => boolean): void {
+  for (const name of readdirSync(srcDir).sort()) {
     const r = rel ? `${rel}/${name}` : name;
     if (excluded(r)) continue;
-    await copyEntry(join(srcDir, name), join(destDir, name), o, excluded, r);
+    copyEntry(join(srcDir, name), join(destDir, name), o, excluded, r);
   }
 }
 
-async function copyEntry(src: string, dest: string, o: CopyOptions, excluded: (rel: string) => boolean, rel: string): Promise<void> {
-  const st = await lstat(src);
+function copyEntry(src: string, dest: string, o: CopyOptions, excluded: (rel: string) => boolean, rel: string): void {
+  const st = lstatSync(src);
   const uid = o.owner?.uid ?? (o.keepOwner ? st.uid : 0);
   const gid = o.owner?.gid ?? (o.keepOwner ? st.gid : 0);
-  const existing = await lstat(dest).catch(() => null);
+  const existing = lstatSync(dest, { throwIfNoEntry: false });
   if (st.isDirectory()) {
-    if (existing && !existing.isDirectory()) await rm(dest, { force: true });
-    if (!existing?.isDirectory()) await mkdir(dest);
-    await copyChildren(src, dest, rel, o, excluded);
-    await lchown(dest, uid, gid);
-    await chmod(dest, o.mode ?? st.mode & 0o7777);
-    await utimes(dest, st.atime, st.mtime);
+    if (existing && !existing.isDirectory()) rmSync(dest, { force: true });
+    if (!existing?.isDirectory()) mkdirSync(dest);
+    copyChildren(src, dest, rel, o, excluded);
+    lchownSync(dest, uid, gid);
+    chmodSync(dest, o.mode ?? st.mode & 0o7777);
+    utimesSync(dest, st.atime, st.mtime);
     return;
   }
-  if (existing) await rm(dest, { recursive: true, force: true });
+  if (existing) rmSync(dest, { recursive: true, force: true });
   if (st.isSymbolicLink()) {
-    await symlink(await readlink(src), dest);
-    await lchown(dest, uid, gid);
-    await lutimes(dest, st.atime, st.mtime);
+    symlinkSync(readlinkSync(src), dest);
+    lchownSync(dest, uid, gid);
+    lutimesSync(dest, st.atime, st.mtime);
     return;
   }
   if (!st.isFile()) return;
-  await copyFile(src, dest);
-  await lchown(dest, uid, gid);
-  await chmod(dest, o.mode ?? st.mode & 0o7777);
-  await utimes(dest, st.atime, st.mtime);
+  copyFileSync(src, dest);
+  lchownSync(dest, uid, gid);
+  // copyFile keeps the source mode; chown may have cleared set-id bits, so set it again only when needed.
+  const mode = o.mode ?? st.mode & 0o7777;
+  if (o.mode !== undefined || (mode & 0o6000) !== 0) chmodSync(dest, mode);
+  utimesSync(dest, st.atime, st.mtime);
 }
