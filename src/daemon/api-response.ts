@@ -1,4 +1,5 @@
 import type { ServerResponse } from "node:http";
+import { finished } from "node:stream/promises";
 import type { JsonMessage } from "../spec/engine.js";
 
 /** A thin, chainable view of a ServerResponse for route handlers. */
@@ -42,6 +43,15 @@ export class ApiResponse {
   end(status?: number): void {
     if (status !== undefined) this.raw.statusCode = status;
     this.raw.end();
+  }
+
+  /**
+   * Wait until a body handed to a service (export, archive, save) has been fully sent. Services end
+   * the stream themselves and may return before it is done (getArchive returns the stat and keeps piping).
+   */
+  async bodyDone(): Promise<void> {
+    if (this.raw.writableFinished) return;
+    await finished(this.raw).catch(() => {});
   }
 
   /** Send the status and headers now, and return the body stream (chunked). */

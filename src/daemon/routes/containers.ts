@@ -88,7 +88,7 @@ export function containerRoutes(containers: ContainersService): Route[] {
       async handle(req, res) {
         res.status(200).header("Content-Type", "application/x-tar");
         await containers.export(req.params.id!, res.raw, req.signal);
-        endIfOpen(res);
+        await res.bodyDone();
       },
     },
     {
@@ -206,7 +206,7 @@ export function containerRoutes(containers: ContainersService): Route[] {
         const st = await containers.statPath(id, path);
         res.status(200).header("X-Docker-Container-Path-Stat", encodePathStat(st)).header("Content-Type", "application/x-tar");
         await containers.getArchive(id, path, res.raw, req.signal);
-        endIfOpen(res);
+        await res.bodyDone();
       },
     },
     {
@@ -277,9 +277,7 @@ function archivePath(req: ApiRequest): string {
   return p;
 }
 
-function endIfOpen(res: ApiResponse): void {
-  if (!res.raw.writableEnded) res.raw.end();
-}
+
 
 /** since/until: unix seconds with optional fraction ("1700000000.123456789"); 0 or absent means unset. */
 export function parseUnixTime(v: string | undefined, name: string): number | undefined {

@@ -106,7 +106,7 @@ async function save(images: ImagesService, names: string[], req: ApiRequest, res
   // Headers go out with the first byte, so a missing image is still a plain 404.
   res.status(200).header("Content-Type", "application/x-tar");
   await images.save(names, res.raw, { signal: req.signal });
-  if (!res.raw.writableEnded) res.raw.end();
+  await res.bodyDone();
 }
 
 /** fromImage -> pull (not available yet); fromSrc -> import from the request body. */

@@ -120,7 +120,8 @@ export class FakeContainersService implements ContainersService {
   }
   async getArchive(id: string, path: string, out: Writable): Promise<PathStat> {
     const st = await this.statPath(id, path);
-    out.end(Buffer.alloc(512));
+    // Like the real service: hand back the stat, keep streaming afterwards.
+    setTimeout(() => out.end(Buffer.alloc(512)), 10);
     return st;
   }
   async putArchive(id: string, path: string, src: Readable, opts?: object) {
