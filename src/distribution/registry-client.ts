@@ -174,18 +174,18 @@ export class RegistryClient {
   async #authorized(o: RequestOptions, canResend: boolean): Promise<IncomingMessage> {
     const actions = o.actions ?? (o.method === "GET" || o.method === "HEAD" ? ["pull"] : ["pull", "push"]);
     const scopes = [...(o.repo ? [scopeFor(o.repo, actions)] : []), ...(o.extraScopes ?? [])];
-    let res = await this.#send(o, await this.#authHeader(scopes, o.signal));
+    const sent = await this.#authHeader(scopes, o.signal);
+    let res = await this.#send(o, sent);
     if (res.statusCode !== 401 || !canResend) return res;
     const challenges = parseWwwAuthenticate(res.headers["www-authenticate"]);
     const ch = challenges.find((c) => c.scheme === "bearer") ?? challenges.find((c) => c.scheme === "basic");
     if (!ch) return res;
-    const prev = this.#challenge;
     this.#challenge = ch;
     if (ch.scheme === "basic") {
-      // Credentials already sent and refused, or none to send: the 401 stands.
-      if (!hasCredentials(this.#auth) || prev?.scheme === "basic") return res;
-    } else {
-      this.#tokens.clear();
+      // Credentials sent and refused, or none to send: the 401 stands.
+      if (!hasCredentials(this.#auth) || sent?.startsWith("Basic ")) return res;
+    } else if (sent?.startsWith("Bearer ")) {
+      for (const [k, t] of this.#tokens) if (`Bearer ${t.token}` === sent) this.#tokens.delete(k);
     }
     res.resume();
     res = await this.#send(o, await this.#authHeader(scopes, o.signal, ch.params.scope));

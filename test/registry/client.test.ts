@@ -1,0 +1,198 @@
+/** The distribution client and DistributionService against berth's own registry (root: overlay snapshots). */
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { createServer, request as httpRequest, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { generateKeyPairSync } from "node:crypto";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import bcrypt from "bcryptjs";
+import { serveRegistry, type RunningRegistry } from "../../src/registry/index.js";
+import { collect, makeRandomImage, openEngine, quiet, startTokenServer, statuses, type Engine } from "./fixtures.js";
+
+let regRoot: string;
+let reg: RunningRegistry;
+let a: Engine;
+let b: Engine;
+
+before(async () => {
+  regRoot = await mkdtemp(join(tmpdir(), "berth-reg-client-"));
+  reg = await serveRegistry({ root: regRoot, addr: "127.0.0.1:0", gcIntervalMs: 0, logger: quiet });
+  a = await openEngine();
+  b = await openEngine();
+});
+after(async () => {
+  await a?.close();
+  await b?.close();
+  await reg?.close();
+  await rm(regRoot, { recursive: true, force: true });
+});
+
+test("push, push again (layers exist), push after a one-layer change (only that layer), pull into another store", async () => {
+  const ref = `${reg.address}/team/app:v1`;
+  const id = await makeRandomImage(a.images, ref, 3, 200_000);
+  const first = statuses(await collect(a.dist.push(ref)));
+  assert.equal(first[0], `The push refers to repository [${reg.address}/team/app]`);
+  assert.equal(first.filter((s) => s.endsWith(": Pushed")).length, 3);
+  assert.match(first.at(-1)!, /^v1: digest: sha256:[0-9a-f]{64} size: \d+$/);
+  const again = statuses(await collect(a.dist.push(ref)));
+  assert.equal(again.filter((s) => s.endsWith(": Layer already exists")).length, 3);
+  assert.equal(again.filter((s) => s.endsWith(": Pushed")).length, 0);
+  // One more layer on top of the same base: only the new layer is uploaded.
+  const cfg = await a.images.imageConfig(ref);
+  const ref2 = `${reg.address}/team/app:v2`;
+  await makeRandomImage(a.images, ref2, 1, 100_000, id);
+  const changed = statuses(await collect(a.dist.push(ref2)));
+  assert.equal(changed.filter((s) => s.endsWith(": Layer already exists")).length, 3);
+  assert.equal(changed.filter((s) => s.endsWith(": Pushed")).length, 1);
+  assert.ok((await a.images.inspect(ref)).RepoDigests.some((d) => d.startsWith(`${reg.address}/team/app@sha256:`)));
+
+  const pulled = await collect(b.dist.pull(ref));
+  const st = statuses(pulled);
+  assert.equal(st[0], "v1: Pulling from team/app");
+  assert.equal(st.filter((s) => s.endsWith(": Pull complete")).length, 3);
+  assert.ok(pulled.some((m) => m.status === "Downloading" && m.progressDetail?.total));
+  assert.ok(pulled.some((m) => m.status === "Extracting" && m.progressDetail?.current));
+  assert.match(st.at(-2)!, /^Digest: sha256:/);
+  assert.equal(st.at(-1), `Status: Downloaded newer image for ${ref}`);
+  const inspect = await b.images.inspect(ref);
+  assert.equal(inspect.Id, cfg.id);
+  assert.equal(inspect.RepoDigests[0], `${reg.address}/team/app@${st.at(-2)!.slice("Digest: ".length)}`);
+  // Compressed copies are dropped after unpacking: only the uncompressed layers and the config remain.
+  const blobs = await readdir(join(b.dataRoot, "content", "blobs", "sha256"));
+  assert.equal(blobs.length, 4);
+  const up = statuses(await collect(b.dist.pull(ref)));
+  assert.equal(up.at(-1), `Status: Image is up to date for ${ref}`);
+  // The v2 image shares three layers: they already exist.
+  const v2 = statuses(await collect(b.dist.pull(ref2)));
+  assert.equal(v2.filter((s) => s.endsWith(": Already exists")).length, 3);
+  assert.equal(v2.filter((s) => s.endsWith(": Pull complete")).length, 1);
+  // Pull by digest.
+  const digest = inspect.RepoDigests[0]!.split("@")[1]!;
+  const byDigest = statuses(await collect(b.dist.pull(`${reg.address}/team/app@${digest}`)));
+  assert.equal(byDigest.at(-1), `Status: Image is up to date for ${reg.address}/team/app@${digest}`);
+});
+
+test("a pushed image mounts across repositories of the same registry", async () => {
+  const ref = `${reg.address}/team/app:v1`;
+  await a.images.tag(ref, `${reg.address}/other/copy:x`);
+  const st = statuses(await collect(a.dist.push(`${reg.address}/other/copy:x`)));
+  assert.equal(st.filter((s) => s.endsWith(": Mounted from team/app")).length, 3);
+});
+
+test("unknown tag and unknown repository give Docker's errors", async () => {
+  await assert.rejects(collect(b.dist.pull(`${reg.address}/team/app:nope`)), (err: Error) => {
+    assert.match(err.message, /^manifest for 127\.0\.0\.1:\d+\/team\/app:nope not found: manifest unknown/);
+    return true;
+  });
+  await assert.rejects(collect(b.dist.pull(`${reg.address}/no/such:v1`)), /pull access denied for 127\.0\.0\.1:\d+\/no\/such, repository does not exist/);
+  await assert.rejects(collect(a.dist.push(`${reg.address}/team/missing:v1`)), /An image does not exist locally with the tag/);
+});
+
+/** A proxy in front of the registry that misbehaves on blob GETs in the chosen way. */
+async function faultyProxy(mode: "corrupt" | "truncate-once" | "500-twice" | "stall-once"): Promise<{ address: string; ranges: string[]; close(): Promise<void> }> {
+  const ranges: string[] = [];
+  let count = 0;
+  const server: Server = createServer((req, res) => {
+    const isBlob = req.method === "GET" && /\/blobs\/sha256:/.test(req.url ?? "");
+    if (isBlob && req.headers.range) ranges.push(req.headers.range);
+    if (isBlob && mode === "500-twice" && count++ < 2) {
+      res.writeHead(500, { "Content-Type": "application/json" }).end('{"errors":[{"code":"UNKNOWN","message":"boom"}]}');
+      return;
+    }
+    const [host, port] = reg.address.split(":");
+    const up = httpRequest({ host, port: Number(port), path: req.url, method: req.method, headers: req.headers }, (ur) => {
+      const big = Number(ur.headers["content-length"] ?? 0) > 10_000;
+      res.writeHead(ur.statusCode ?? 500, ur.headers);
+      if (isBlob && big && mode === "corrupt") {
+        let first = true;
+        ur.on("data", (c: Buffer) => { if (first) { c = Buffer.from(c); c[0] = c[0]! ^ 0xff; first = false; } res.write(c); });
+        ur.on("end", () => res.end());
+      } else if (isBlob && big && (mode === "truncate-once" || mode === "stall-once") && count++ === 0) {
+        let sent = 0;
+        ur.on("data", (c: Buffer) => {
+          if (sent > 50_000) return;
+          sent += c.length;
+          if (sent <= 50_000) { res.write(c); return; }
+          ur.destroy();
+          // Let the partial body reach the client before the connection drops (or stalls).
+          res.write(c, () => { if (mode === "truncate-once") setTimeout(() => res.destroy(), 50); });
+        });
+      } else {
+        ur.pipe(res);
+      }
+    });
+    req.pipe(up);
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    address: `127.0.0.1:${(server.address() as AddressInfo).port}`, ranges,
+    close: () => new Promise<void>((r) => { server.close(() => r()); server.closeAllConnections(); }),
+  };
+}
+
+test("a corrupted blob fails verification and leaves nothing behind", async () => {
+  const p = await faultyProxy("corrupt");
+  const c = await openEngine();
+  try {
+    await assert.rejects(collect(c.dist.pull(`${p.address}/team/app:v1`)), /filesystem layer verification failed for digest sha256:/);
+    assert.deepEqual(await readdir(join(c.dataRoot, "content", "blobs", "sha256")), []);
+    assert.deepEqual(await readdir(join(c.dataRoot, "content", "ingest")), []);
+    assert.equal((await c.images.list()).length, 0);
+  } finally {
+    await c.close();
+    await p.close();
+  }
+});
+
+test("a truncated download resumes with Range; 500s are retried; a stall times out and resumes", async () => {
+  for (const mode of ["truncate-once", "500-twice", "stall-once"] as const) {
+    const p = await faultyProxy(mode);
+    const c = await openEngine({ idleTimeoutMs: 1000 });
+    try {
+      const st = statuses(await collect(c.dist.pull(`${p.address}/team/app:v1`)));
+      assert.equal(st.at(-1), `Status: Downloaded newer image for ${p.address}/team/app:v1`, mode);
+      if (mode !== "500-twice") assert.ok(p.ranges.some((r) => /^bytes=[1-9]\d*-$/.test(r)), `${mode}: ${p.ranges.join(",")}`);
+    } finally {
+      await c.close();
+      await p.close();
+    }
+  }
+});
+
+test("htpasswd and token auth: login, refused credentials, push and pull with credentials", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "berth-auth-"));
+  const htpasswd = join(dir, "htpasswd");
+  await writeFile(htpasswd, `bob:${bcrypt.hashSync("pw", 5)}\n`);
+  const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
+  await writeFile(join(dir, "key.pub"), publicKey.export({ type: "spki", format: "pem" }));
+  const tokens = await startTokenServer({ htpasswd, privateKeyPem: privateKey.export({ type: "pkcs8", format: "pem" }) as string, service: "berth-test", issuer: "test" });
+  const basicReg = await serveRegistry({ root: join(dir, "basic"), addr: "127.0.0.1:0", htpasswd, gcIntervalMs: 0, logger: quiet });
+  const tokenReg = await serveRegistry({ root: join(dir, "token"), addr: "127.0.0.1:0", tokenRealm: tokens.realm, tokenService: "berth-test", tokenIssuer: "test", tokenKey: join(dir, "key.pub"), gcIntervalMs: 0, logger: quiet });
+  const c = await openEngine();
+  try {
+    for (const r of [basicReg, tokenReg]) {
+      const good = { username: "bob", password: "pw", serveraddress: r.address };
+      await assert.rejects(c.dist.login({ ...good, password: "bad" }), (err: Error & { kind?: string }) => err.kind === "unauthorized");
+      assert.deepEqual(await c.dist.login(good), { Status: "Login Succeeded", IdentityToken: "" });
+      const ref = `${r.address}/secure/app:v1`;
+      await makeRandomImage(c.images, ref, 2, 50_000);
+      await assert.rejects(collect(c.dist.push(ref)), (err: Error & { kind?: string }) => err.kind === "unauthorized");
+      const pushed = statuses(await collect(c.dist.push(ref, { auth: good })));
+      assert.equal(pushed.filter((s) => s.endsWith(": Pushed")).length, 2);
+      await c.images.remove(ref);
+      await assert.rejects(collect(c.dist.pull(ref)), /pull access denied|unauthorized/);
+      const pulled = statuses(await collect(c.dist.pull(ref, { auth: good })));
+      assert.equal(pulled.at(-1), `Status: Downloaded newer image for ${ref}`);
+    }
+    // Tokens are cached per scope: a handful of token requests, not one per HTTP request.
+    assert.ok(tokens.requests < 20, `token requests: ${tokens.requests}`);
+  } finally {
+    await c.close();
+    await basicReg.close();
+    await tokenReg.close();
+    await tokens.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
