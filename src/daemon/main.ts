@@ -1,37 +1,20 @@
 import { readFile } from "node:fs/promises";
 import { performance } from "node:perf_hooks";
-import type { ContainersService, ImagesService, ImageUsage } from "../services/types.js";
-import type { Snapshotter } from "../snapshots/snapshotter.js";
 import type { Logger } from "../util/index.js";
 import { loadConfig, reloadConfig, usage, type DaemonConfig } from "./config.js";
 import { startDaemon, type DaemonServices, type RunningDaemon } from "./daemon.js";
 import { messageOf } from "./error-status.js";
 import { SwitchableLogger } from "./switchable-logger.js";
 
-interface ImagesModule {
-  LocalImagesService: {
-    open(opts: { dataRoot: string; logger: Logger }): Promise<ImagesService & { snapshotter: Snapshotter; setUsage(u: ImageUsage): void; close?(): Promise<void> }>;
-  };
-}
-
-interface ContainersModule {
-  LocalContainersService: {
-    open(opts: { dataRoot: string; execRoot: string; runtime: string; images: ImagesService; snapshotter: Snapshotter; logger: Logger }): Promise<ContainersService & ImageUsage>;
-  };
-}
-
-// Loaded lazily (by non-literal specifier) so the daemon's own modules stay cheap to import.
-const IMAGES_MODULE = "../services/images-service.js";
-const CONTAINERS_MODULE = "../services/containers-service.js";
-
 /** The composition root: the real images and containers services over the data root. */
 async function openLocalServices(cfg: DaemonConfig, logger: Logger): Promise<DaemonServices> {
+  // Imported here, not at the top, so `berthd --help` and config errors stay instant.
   const [{ LocalImagesService }, { LocalContainersService }] = await Promise.all([
-    import(IMAGES_MODULE) as Promise<ImagesModule>,
-    import(CONTAINERS_MODULE) as Promise<ContainersModule>,
+    import("../services/images-service.js"),
+    import("../services/containers-service.js"),
   ]);
   const images = await LocalImagesService.open({ dataRoot: cfg.dataRoot, logger: logger.child({ module: "images" }) });
-  let containers: (ContainersService & ImageUsage) | undefined;
+  let containers: Awaited<ReturnType<typeof LocalContainersService.open>> | undefined;
   try {
     containers = await LocalContainersService.open({
       dataRoot: cfg.dataRoot, execRoot: cfg.execRoot, runtime: cfg.runtime, images, snapshotter: images.snapshotter,
@@ -41,7 +24,7 @@ async function openLocalServices(cfg: DaemonConfig, logger: Logger): Promise<Dae
     await containers.restore();
   } catch (err) {
     await containers?.close().catch(() => {});
-    await images.close?.().catch(() => {});
+    await closeIfPossible(images).catch(() => {});
     throw err;
   }
   const c = containers;
@@ -50,9 +33,14 @@ async function openLocalServices(cfg: DaemonConfig, logger: Logger): Promise<Dae
     containers: c,
     async close() {
       await c.close();
-      await images.close?.();
+      await closeIfPossible(images);
     },
   };
+}
+
+async function closeIfPossible(svc: object): Promise<void> {
+  const close = (svc as { close?: () => Promise<void> }).close;
+  if (typeof close === "function") await close.call(svc);
 }
 
 async function packageVersion(): Promise<string> {
