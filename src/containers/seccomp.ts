@@ -23,7 +23,21 @@ export function kernelAtLeast(kernel: string, min: string): boolean {
  * A Docker seccomp profile template filtered for one container (moby/profiles seccomp_linux.go): rules are
  * kept when all includes hold and no exclude holds; caps are checked against the bounding set.
  */
+const cache = new WeakMap<SeccompProfile, Map<string, OciSeccomp>>();
+
 export function seccompForContainer(profile: SeccompProfile, opts: { caps: string[]; arch: string; kernel: string }): OciSeccomp {
+  // The result only depends on these three inputs; the default profile is converted once per cap set.
+  const key = `${opts.arch}|${opts.kernel}|${[...opts.caps].sort().join(",")}`;
+  let byKey = cache.get(profile);
+  if (!byKey) cache.set(profile, (byKey = new Map()));
+  const hit = byKey.get(key);
+  if (hit) return structuredClone(hit);
+  const out = convert(profile, opts);
+  if (byKey.size < 64) byKey.set(key, out);
+  return structuredClone(out);
+}
+
+function convert(profile: SeccompProfile, opts: { caps: string[]; arch: string; kernel: string }): OciSeccomp {
   const out: OciSeccomp = { defaultAction: profile.defaultAction };
   if (profile.defaultErrnoRet !== undefined) out.defaultErrnoRet = profile.defaultErrnoRet;
   const native = SECCOMP_ARCH[opts.arch];

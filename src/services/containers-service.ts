@@ -18,6 +18,7 @@ import type {
 } from "../spec/engine.js";
 import type { OciDevice, SeccompProfile } from "../spec/oci-runtime.js";
 import { cgroupPids, oomKilled, removeCgroup } from "../sys/cgroups.js";
+import { forwardStdin } from "../sys/attach-stdin.js";
 import { RuntimeCreateError, startConmon } from "../sys/conmon.js";
 import { execFileCapture } from "../sys/exec.js";
 import { gatherHostInfo, hostDevices, type HostInfo } from "../sys/host-facts.js";
@@ -361,7 +362,8 @@ export class LocalContainersService implements ContainersService, ImageUsage {
     if (live.restartTimer) { clearTimeout(live.restartTimer); live.restartTimer = null; }
     let mounted = false;
     try {
-      await Promise.all([unlink(p.exitFile).catch(() => {}), this.#runtime.delete(rec.id, true).catch(() => {})]);
+      const stale = await stat(join(this.#runtime.root, rec.id)).then(() => true, () => false);
+      await Promise.all([unlink(p.exitFile).catch(() => {}), stale ? this.#runtime.delete(rec.id, true).catch(() => {}) : null]);
       await this.#mountRootfs(live);
       mounted = true;
       const planned = planMounts(rec.hostConfig);
@@ -387,8 +389,9 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       const { pid } = await startConmon({
         runtime: this.#runtime.binary, runtimeRoot: this.#runtime.root, id: rec.id, name: rec.name.slice(1), bundle: p.bundle,
         pidFile: p.pidFile, conmonPidFile: p.conmonPid, exitDir: this.#exitDir, socketDir: join(this.#execRoot, "sock"),
-        persistDir: p.persist, logPath: p.log, stdin: !!rec.config.OpenStdin, tty: !!rec.config.Tty,
+        persistDir: p.persist, logPath: p.log, stdin: !!rec.config.OpenStdin, stdinOnce: !!rec.config.StdinOnce, tty: !!rec.config.Tty,
       });
+      live.events.emit("created");
       try {
         await this.#runtime.start(rec.id);
       } catch (err) {
@@ -692,7 +695,10 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       await this.#runtime.delete(rec.id, true).catch(() => {});
       await this.#mountOp(live, async () => { live.mountUsers = 0; await unmountAll(p.rootfs); });
       await this.#snap.remove(rec.snapshotKey).catch((err) => { if (!isNotFound(err)) throw err; });
-      await Promise.all([rm(live.dir, { recursive: true, force: true }), unlink(p.exitFile).catch(() => {}), removeCgroup(this.#cgroupsPath(rec))]);
+      await Promise.all([
+        rm(live.dir, { recursive: true, force: true }), unlink(p.exitFile).catch(() => {}), removeCgroup(this.#cgroupsPath(rec)),
+        rm(join(this.#execRoot, "sock", rec.id), { force: true }),
+      ]);
       this.#byId.delete(rec.id);
       live.events.emit("stopped");
       live.events.emit("removed", rec.state.exitCode);
@@ -829,6 +835,12 @@ export class LocalContainersService implements ContainersService, ImageUsage {
     const alive = st === "running" || st === "paused" || st === "created" || st === "restarting" || st === "exited";
     const until = opts.stream && alive ? this.#untilStopped(live) : undefined;
     if (opts.stream && !alive) return;
+    if (opts.stdin && live.rec.config.OpenStdin && until) {
+      const src = opts.stdin;
+      const go = () => void forwardStdin(p.bundle, src);
+      if (st === "running" || st === "paused") go();
+      else live.events.once("created", go);
+    }
     const lines = readLines(p.log, { start, ...(until ? { until } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
     yield* logEntries(lines, {
       ...(opts.stdout !== undefined ? { stdout: opts.stdout } : {}), ...(opts.stderr !== undefined ? { stderr: opts.stderr } : {}),

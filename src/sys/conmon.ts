@@ -17,6 +17,7 @@ export interface ConmonOptions {
   persistDir: string;           // conmon writes "oom" here
   logPath: string;              // k8s-file
   stdin?: boolean;
+  stdinOnce?: boolean;          // close the container's stdin when the first attached client detaches
   tty?: boolean;
   systemdCgroup?: boolean;
   logSizeMax?: number;
@@ -36,7 +37,8 @@ export function startConmon(o: ConmonOptions): Promise<{ pid: number }> {
     "--conmon-pidfile", o.conmonPidFile, "-0", o.persistDir, "--runtime-arg", `--root=${o.runtimeRoot}`,
   ];
   if (o.systemdCgroup) args.push("-s");
-  if (o.stdin) args.push("-i", "--leave-stdin-open");
+  if (o.stdin) args.push("-i");
+  if (o.stdin && !o.stdinOnce) args.push("--leave-stdin-open");
   if (o.tty) args.push("-t");
   if (o.logSizeMax && o.logSizeMax > 0) args.push("--log-size-max", String(o.logSizeMax));
   return new Promise((resolve, reject) => {
