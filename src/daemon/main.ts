@@ -81,7 +81,7 @@ export async function main(argv: string[]): Promise<void> {
     // Half-opened services may hold handles; nothing more will happen in this process.
     process.exit(1);
   }
-  logger.info("berthd ready", { version, dataRoot: cfg.dataRoot, hosts: daemon.sockets, startupMs: Math.round(performance.now() - t0) });
+  logger.info("berthd ready", { version, dataRoot: cfg.dataRoot, hosts: daemon.sockets, startupMs: Math.round(performance.now() - t0), sinceProcessStartMs: Math.round(performance.now()) });
 
   let stopping = false;
   const shutdown = (sig: string) => {
