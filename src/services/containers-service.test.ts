@@ -104,6 +104,16 @@ describe("LocalContainersService (runc + conmon)", { concurrency: false }, () =>
     await svc.remove(Id);
   });
 
+  test("stdin reaches the container through attach (-i), and EOF closes it", async () => {
+    const { Id } = await svc.create({ Image: "busybox", Cmd: ["sh", "-c", "cat; echo done"], OpenStdin: true, StdinOnce: true, AttachStdin: true });
+    const att = collect(svc.attach(Id, { stream: true, stdin: Readable.from([Buffer.from("fed in\n")]), stdout: true, stderr: true }));
+    const w = svc.wait(Id, "next-exit");
+    await svc.start(Id);
+    assert.equal((await w).StatusCode, 0);
+    assert.equal(text(await att), "fed in\ndone\n");
+    await svc.remove(Id);
+  });
+
   test("missing command fails start with 127 and Docker's message", async () => {
     const { Id } = await svc.create({ Image: "busybox", Cmd: ["nosuch"] });
     await assert.rejects(svc.start(Id), (e: Error) => isKind(e, "invalid-argument") && /executable file not found/.test(e.message));
@@ -278,5 +288,30 @@ describe("LocalContainersService (runc + conmon)", { concurrency: false }, () =>
     assert.equal((await svc.inspect(a.Id)).State.Status, "exited");
     await svc.remove(a.Id);
     await svc.remove(b.Id);
+  });
+
+  test("daemon killed mid-start: a record still saying created is adopted as running", async () => {
+    const { Id } = await svc.create({ Image: "busybox", Cmd: ["sleep", "1000"] });
+    const dir = join(root, "data", "containers", Id);
+    const before = await readFile(join(dir, "config.v2.json"), "utf8");
+    await svc.start(Id);
+    await svc.close();
+    await writeFile(join(dir, "config.v2.json"), before); // as if the "running" write never happened
+    svc = await open();
+    await svc.restore();
+    const i = await svc.inspect(Id);
+    assert.equal(i.State.Status, "running");
+    assert.ok(i.State.Pid > 0);
+    await svc.remove(Id, { force: true });
+    assert.equal((await svc.list({ all: true })).length, 0);
+  });
+
+  test("a directory without a record (killed mid-create) is dropped on open", async () => {
+    const id = "f".repeat(64);
+    await mkdir(join(root, "data", "containers", id, "bundle", "rootfs"), { recursive: true });
+    await svc.close();
+    svc = await open();
+    await assert.rejects(readFile(join(root, "data", "containers", id, "x")), { code: "ENOENT" });
+    await assert.rejects(import("node:fs/promises").then((fs) => fs.stat(join(root, "data", "containers", id))), { code: "ENOENT" });
   });
 });

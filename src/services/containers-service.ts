@@ -1,6 +1,6 @@
 import { EventEmitter, once } from "node:events";
 import { watch, type FSWatcher } from "node:fs";
-import { lstat, mkdir, readFile, readlink, rm, stat, unlink } from "node:fs/promises";
+import { lstat, mkdir, readdir, readFile, readlink, rm, stat, unlink } from "node:fs/promises";
 import { hostname as osHostname } from "node:os";
 import { basename, dirname, join } from "node:path";
 import type { Readable, Writable } from "node:stream";
@@ -84,6 +84,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
   #devices: OciDevice[] | null = null;
   #initBinary: string | undefined;
   #watcher: FSWatcher | null = null;
+  #sweeper: NodeJS.Timeout | null = null;
   #closed = false;
 
   private constructor(o: ContainersServiceOptions, host: HostInfo, initBinary: string | undefined) {
@@ -152,6 +153,13 @@ export class LocalContainersService implements ContainersService, ImageUsage {
     } catch (err) {
       this.#log.warn("cannot watch exit dir", { err });
     }
+    // inotify can overflow or miss a rename; a slow sweep makes a lost event cost seconds, not forever.
+    this.#sweeper = setInterval(() => {
+      void readdir(this.#exitDir).then((names) => {
+        for (const id of names) if (this.#byId.has(id)) void this.#onExitFile(id);
+      }, () => {});
+    }, 2000);
+    this.#sweeper.unref();
   }
 
   #locked<T>(live: Live, fn: () => Promise<T>): Promise<T> {
@@ -1085,6 +1093,23 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       return;
     }
     if (st === "created" || st === "exited") {
+      // Killed between starting the monitor and recording it: adopt a running container, drop a half-made one.
+      if (await stat(join(this.#runtime.root, rec.id)).then(() => true, () => false)) {
+        const rs = await this.#runtime.state(rec.id).catch(() => null);
+        const conmonPid = (await readPidFile(p.conmonPid)) ?? 0;
+        if ((rs?.status === "running" || rs?.status === "paused") && (await isAlive(conmonPid))) {
+          rec.state = {
+            ...rec.state, status: rs.status, pid: rs.pid, conmonPid, exitCode: 0, error: "", startedAt: new Date().toISOString(),
+          };
+          rec.hasBeenStarted = true;
+          live.mountUsers = 1;
+          await this.#save(live);
+          if (await stat(p.exitFile).then(() => true, () => false)) await this.#onExitFile(rec.id);
+          return;
+        }
+        await this.#runtime.delete(rec.id, true).catch(() => {});
+        await unlink(p.exitFile).catch(() => {});
+      }
       if (await isMountPoint(p.rootfs)) await unmountAll(p.rootfs).catch(() => {});
       const pol = rec.hostConfig.RestartPolicy?.Name;
       if (st === "exited" && rec.hasBeenStarted && !rec.manuallyStopped && (pol === "always" || pol === "unless-stopped")) {
@@ -1099,6 +1124,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
     this.#closed = true;
     this.#watcher?.close();
     this.#watcher = null;
+    if (this.#sweeper) clearInterval(this.#sweeper);
     for (const live of this.#byId.values()) {
       if (live.restartTimer) { clearTimeout(live.restartTimer); live.restartTimer = null; }
       live.events.emit("stopped");
