@@ -47,14 +47,19 @@ export class ApiRequest {
   /** Parse a JSON body. Absent body -> undefined unless required. */
   async json<T>(opts: { required?: boolean } = {}): Promise<T | undefined> {
     const ct = this.raw.headers["content-type"];
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of this.raw as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > MAX_JSON_BODY) throw invalidArgument("request body is too large");
-      chunks.push(chunk);
+    let text: string;
+    if (this.hijackTarget.upgrade) {
+      text = (await this.#readUpgradeBody()).toString("utf8");
+    } else {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of this.raw as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > MAX_JSON_BODY) throw invalidArgument("request body is too large");
+        chunks.push(chunk);
+      }
+      text = Buffer.concat(chunks).toString("utf8");
     }
-    const text = Buffer.concat(chunks).toString("utf8");
     if (text.trim() === "") {
       if (opts.required) throw invalidArgument("invalid JSON: got EOF while reading request body");
       return undefined;
@@ -67,6 +72,38 @@ export class ApiRequest {
     } catch (err) {
       throw invalidArgument(`invalid JSON: ${(err as Error).message}`);
     }
+  }
+
+  /**
+   * On an upgrade Node hands the body to nobody: its bytes follow the head on the raw socket
+   * (exec start sends its JSON this way). Read exactly Content-Length of them; the rest stays for the stream.
+   */
+  async #readUpgradeBody(): Promise<Buffer> {
+    const t = this.hijackTarget;
+    if (this.raw.headers["transfer-encoding"]) throw invalidArgument("a chunked request body cannot be combined with a connection upgrade");
+    const len = Number.parseInt(this.raw.headers["content-length"] ?? "0", 10) || 0;
+    if (len > MAX_JSON_BODY) throw invalidArgument("request body is too large");
+    let buf = t.head;
+    while (buf.length < len) {
+      const chunk = await new Promise<Buffer | null>((resolve, reject) => {
+        const onData = (c: Buffer) => { cleanup(); t.socket.pause(); resolve(c); };
+        const onEnd = () => { cleanup(); resolve(null); };
+        const onError = (e: Error) => { cleanup(); reject(e); };
+        const cleanup = () => {
+          t.socket.off("data", onData);
+          t.socket.off("end", onEnd);
+          t.socket.off("error", onError);
+        };
+        t.socket.on("data", onData);
+        t.socket.once("end", onEnd);
+        t.socket.once("error", onError);
+        t.socket.resume();
+      });
+      if (chunk === null) throw invalidArgument("unexpected end of request body");
+      buf = Buffer.concat([buf, chunk]);
+    }
+    t.head = buf.subarray(len);
+    return buf.subarray(0, len);
   }
 
   /** Whether the client asked to upgrade the connection (attach, exec start). */
