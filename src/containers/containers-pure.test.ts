@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isKind } from "../errdefs/index.js";
-import { logEntries, parseK8sLine, readLines, tailOffset } from "./k8s-log.js";
+import { logEntries, normalizeTime, parseK8sLine, readLines, tailOffset } from "./k8s-log.js";
 import { generateName, validateName } from "./names.js";
 import { nextBackoff, shouldRestart, validateRestartPolicy } from "./restart-policy.js";
 import { humanDuration, statusText } from "./status-text.js";
@@ -34,6 +34,9 @@ test("k8s-file lines: parse, join partials, tail counts full entries, filters", 
   const l = parseK8sLine(Buffer.from("2026-11-22T15:40:22.526308362+00:00 stdout P abc"))!;
   assert.deepEqual([l.stream, l.partial, l.content.toString()], ["stdout", true, "abc"]);
   assert.equal(parseK8sLine(Buffer.from("garbage")), null);
+  assert.equal(l.time, "2026-11-22T15:40:22.526308362Z");
+  assert.equal(normalizeTime("2026-11-22T17:40:22.500000000+02:00"), "2026-11-22T15:40:22.5Z");
+  assert.equal(normalizeTime("2026-11-22T15:40:22.000000000+00:00"), "2026-11-22T15:40:22Z");
   const dir = await mkdtemp(join(tmpdir(), "berth-k8s-"));
   try {
     const f = join(dir, "log");

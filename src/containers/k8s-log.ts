@@ -15,12 +15,25 @@ export function parseK8sLine(line: Buffer): K8sLine | null {
   const tag = line[s2 + 1];
   if (tag !== 0x50 && tag !== 0x46) return null; // P, F
   const content = line.length > s2 + 2 ? line.subarray(s2 + 3) : Buffer.alloc(0);
-  return { time: line.subarray(0, s1).toString("latin1"), stream, partial: tag === 0x50, content };
+  return { time: normalizeTime(line.subarray(0, s1).toString("latin1")), stream, partial: tag === 0x50, content };
+}
+
+const TIME_RE = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/;
+
+/** conmon's local-offset timestamp as Go's RFC3339Nano in UTC ("...:22.52630836Z", trailing zeros trimmed). */
+export function normalizeTime(t: string): string {
+  const m = TIME_RE.exec(t);
+  if (!m) return t;
+  const [, base, frac = "", off] = m as unknown as [string, string, string | undefined, string];
+  const f = frac.replace(/0+$/, "");
+  const fracText = f ? `.${f}` : "";
+  if (off === "Z" || off === "+00:00" || off === "-00:00") return `${base}${fracText}Z`;
+  const utc = new Date(Date.parse(`${base}${off}`)).toISOString().slice(0, 19);
+  return `${utc}${fracText}Z`;
 }
 
 /** Joins partial lines into entries; a full line gets its "\n" back. */
 export class EntryAssembler {
-  #pending: { time: string; stream: "stdout" | "stderr"; parts: Buffer[] } | null = null;
   #pendingOther: Map<string, { time: string; parts: Buffer[] }> = new Map();
 
   push(l: K8sLine): LogEntry | null {
@@ -40,7 +53,6 @@ export class EntryAssembler {
     const out: LogEntry[] = [];
     for (const [stream, p] of this.#pendingOther) out.push({ stream: stream as "stdout" | "stderr", time: p.time, data: Buffer.concat(p.parts) });
     this.#pendingOther.clear();
-    void this.#pending;
     return out;
   }
 }

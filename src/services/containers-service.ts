@@ -762,7 +762,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
     return Promise.all(lives.map(async (l) => {
       const r = l.rec;
       const s: ContainerSummary = {
-        Id: r.id, Names: [r.name], Image: r.image, ImageID: r.imageId, Command: [r.path, ...r.args].map(quoteArg).join(" "),
+        Id: r.id, Names: [r.name], Image: r.image, ImageID: r.imageId, Command: commandText(r.path, r.args),
         Created: Math.floor(Date.parse(r.created) / 1000), Ports: [], Labels: r.config.Labels ?? {}, State: r.state.status,
         Status: statusText({ status: r.state.status, exitCode: r.state.exitCode, startedAt: r.state.startedAt, finishedAt: r.state.finishedAt }),
         HostConfig: { NetworkMode: r.hostConfig.NetworkMode || "default" }, NetworkSettings: { Networks: { ...r.networking } }, Mounts: r.mounts,
@@ -911,14 +911,14 @@ export class LocalContainersService implements ContainersService, ImageUsage {
     });
   }
 
-  async #statIn(rootfs: string, path: string): Promise<{ host: string; st: PathStat }> {
+  async #statIn(rootfs: string, path: string, ref: string): Promise<{ host: string; st: PathStat }> {
     const host = await resolveInRoot(rootfs, path, { followLast: false });
     let s;
     try {
       s = await lstat(host);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "ENOENT" || (err as NodeJS.ErrnoException).code === "ENOTDIR") {
-        throw notFound(`Could not find the file ${path} in container`);
+        throw notFound(`Could not find the file ${path} in container ${ref}`);
       }
       throw err;
     }
@@ -929,14 +929,14 @@ export class LocalContainersService implements ContainersService, ImageUsage {
 
   async statPath(ref: string, path: string): Promise<PathStat> {
     const live = this.#find(ref);
-    return this.#withRootfs(live, async (rootfs) => (await this.#statIn(rootfs, path)).st);
+    return this.#withRootfs(live, async (rootfs) => (await this.#statIn(rootfs, path, ref)).st);
   }
 
   async getArchive(ref: string, path: string, out: Writable, signal?: AbortSignal): Promise<PathStat> {
     const live = this.#find(ref);
     const rootfs = await this.#mountRootfs(live);
     try {
-      const { st } = await this.#statIn(rootfs, path);
+      const { st } = await this.#statIn(rootfs, path, ref);
       // Follow a final symlink for the content (docker cp copies what the link points at when the path ends in "/").
       const followed = path.endsWith("/") || path.endsWith("/.") ? await resolveInRoot(rootfs, path) : await resolveInRoot(rootfs, path, { followLast: false });
       const rebase = path.endsWith("/.") ? undefined : st.name;
@@ -964,6 +964,9 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       await extractArchive(src, rootfs, path, {
         ...(opts.noOverwriteDirNonDir !== undefined ? { noOverwriteDirNonDir: opts.noOverwriteDirNonDir } : {}),
         ...(opts.copyUIDGID ? { copyUIDGID: true } : {}), ...(owner ? { owner } : {}), ...(opts.signal ? { signal: opts.signal } : {}),
+      }).catch((err) => {
+        if (isNotFound(err)) throw notFound(`Could not find the file ${path} in container ${ref}`);
+        throw err;
       });
     });
   }
@@ -1145,8 +1148,9 @@ function forbiddenReadonly(): EngineError {
   return new EngineError("forbidden", "container rootfs is marked read-only");
 }
 
-function quoteArg(a: string): string {
-  return /[\s"'\\]/.test(a) || a === "" ? JSON.stringify(a) : a;
+/** Docker's list Command: args containing a space are wrapped in single quotes. */
+function commandText(path: string, args: string[]): string {
+  return args.length ? `${path} ${args.map((a) => (a.includes(" ") ? `'${a}'` : a)).join(" ")}` : path;
 }
 
 function parseUntil(v: string): number {
