@@ -359,3 +359,20 @@ describe("images", () => {
     assert.equal(nf.status, 404);
   });
 });
+
+describe("log timestamps", () => {
+  test("are RFC3339Nano in UTC with nine digits, like dockerd's", async () => {
+    const { formatLogTime } = await import("./stream-framing.js");
+    assert.equal(formatLogTime("2026-11-22T16:07:20.620478199+00:00"), "2026-11-22T16:07:20.620478199Z");
+    assert.equal(formatLogTime("2026-11-22T16:07:20.6Z"), "2026-11-22T16:07:20.600000000Z");
+    assert.equal(formatLogTime("2026-11-22T16:07:20Z"), "2026-11-22T16:07:20.000000000Z");
+    assert.equal(formatLogTime("2026-11-22T18:07:20.123456789+02:00"), "2026-11-22T16:07:20.123456789Z");
+    assert.equal(formatLogTime("garbage"), "garbage");
+  });
+
+  test("docker inspect's probes of networks, volumes and plugins get not-found", async () => {
+    for (const p of ["/networks/nosuch", "/volumes/nosuch", "/plugins/nosuch/json"]) {
+      assert.equal((await call(sock, "GET", `/v1.47${p}`)).status, 404, p);
+    }
+  });
+});

@@ -11,7 +11,7 @@ import type { Route } from "./route.js";
 import { containerRoutes } from "./routes/containers.js";
 import { imageRoutes } from "./routes/images.js";
 import { systemRoutes } from "./routes/system.js";
-import { unimplementedRoutes, volumeListRoute } from "./routes/unimplemented.js";
+import { emptyStoreRoutes, unimplementedRoutes } from "./routes/unimplemented.js";
 
 export interface DaemonServices {
   images: ImagesService;
@@ -38,7 +38,7 @@ export function engineRoutes(services: { images: ImagesService; containers: Cont
     ...systemRoutes(services.system),
     ...containerRoutes(services.containers),
     ...imageRoutes(services.images),
-    volumeListRoute(),
+    ...emptyStoreRoutes(),
     ...unimplementedRoutes(),
   ];
 }

@@ -41,6 +41,26 @@ export async function writeChunk(out: Writable, chunk: Buffer): Promise<boolean>
   });
 }
 
+const TIME_RE = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:?\d\d)$/i;
+
+/**
+ * dockerd prefixes log lines with RFC3339Nano in UTC with exactly nine fraction digits
+ * ("2026-01-02T03:04:05.000000001Z"); monitors record other shapes ("+00:00" offsets, fewer digits).
+ */
+export function formatLogTime(time: string): string {
+  const m = TIME_RE.exec(time);
+  if (!m) return time;
+  const frac = (m[2] ?? "").padEnd(9, "0").slice(0, 9);
+  let secs = m[1]!;
+  const zone = m[3]!.toUpperCase();
+  if (zone !== "Z" && !/^[+-]00:?00$/.test(zone)) {
+    const d = new Date(`${secs}${zone.length === 5 ? zone.slice(0, 3) + ":" + zone.slice(3) : zone}`);
+    if (Number.isNaN(d.getTime())) return time;
+    secs = d.toISOString().slice(0, 19);
+  }
+  return `${secs}.${frac}Z`;
+}
+
 export interface PipeEntriesOptions {
   tty: boolean;
   timestamps?: boolean;
@@ -49,7 +69,7 @@ export interface PipeEntriesOptions {
 /** Copy log/attach entries to a client: multiplexed frames without a TTY, raw bytes with one. */
 export async function pipeEntries(entries: AsyncIterable<LogEntry>, out: Writable, opts: PipeEntriesOptions): Promise<void> {
   for await (const e of entries) {
-    const payload = opts.timestamps ? Buffer.concat([Buffer.from(`${e.time} `), e.data]) : e.data;
+    const payload = opts.timestamps ? Buffer.concat([Buffer.from(`${formatLogTime(e.time)} `), e.data]) : e.data;
     const chunk = opts.tty ? payload : frame(e.stream === "stderr" ? STREAM_STDERR : STREAM_STDOUT, payload);
     if (!(await writeChunk(out, chunk))) return;
   }

@@ -1,17 +1,17 @@
-import { notImplemented } from "../../errdefs/index.js";
+import { notFound, notImplemented } from "../../errdefs/index.js";
 import type { HttpMethod, Route } from "../route.js";
 
 /** Endpoints of features still to come answer 501 honestly instead of pretending. */
 const PENDING: [HttpMethod[], string, string][] = [
   [["GET", "POST", "DELETE"], "/networks", "networks"],
-  [["GET", "POST", "DELETE"], "/networks/:id", "networks"],
+  [["POST", "DELETE"], "/networks/:id", "networks"],
   [["POST"], "/networks/create", "networks"],
   [["POST"], "/networks/prune", "networks"],
   [["POST"], "/networks/:id/connect", "networks"],
   [["POST"], "/networks/:id/disconnect", "networks"],
   [["POST"], "/volumes/create", "volumes"],
   [["POST"], "/volumes/prune", "volumes"],
-  [["GET", "DELETE", "PUT"], "/volumes/:name", "volumes"],
+  [["DELETE", "PUT"], "/volumes/:name", "volumes"],
   [["POST"], "/containers/:id/exec", "exec"],
   [["POST"], "/exec/:id/start", "exec"],
   [["POST"], "/exec/:id/resize", "exec"],
@@ -46,7 +46,16 @@ export function unimplementedRoutes(): Route[] {
   );
 }
 
-/** GET /volumes: Berth has no volume store yet, so the true answer is an empty list. */
-export function volumeListRoute(): Route {
-  return { method: "GET", path: "/volumes", handle: (_req, res) => res.json({ Volumes: [], Warnings: [] }) };
+/**
+ * Object stores Berth does not have yet hold nothing, so lookups are truthfully empty: no volumes,
+ * and no network, volume or plugin of any name (`docker inspect x` probes each kind in turn and needs
+ * a not-found, not a 501, to reach "No such object").
+ */
+export function emptyStoreRoutes(): Route[] {
+  return [
+    { method: "GET", path: "/volumes", handle: (_req, res) => res.json({ Volumes: [], Warnings: [] }) },
+    { method: "GET", path: "/volumes/:name", handle: (req) => { throw notFound(`get ${req.params.name}: no such volume`); } },
+    { method: "GET", path: "/networks/:id", handle: (req) => { throw notFound(`network ${req.params.id} not found`); } },
+    { method: "GET", path: "/plugins/:name+/json", handle: (req) => { throw notFound(`plugin "${req.params.name}" not found`); } },
+  ];
 }
