@@ -18,8 +18,10 @@ export const DEFAULT_CAPABILITIES = [
 ];
 
 /** Every capability the host kernel knows (lastCap from /proc/sys/kernel/cap_last_cap). */
-export function hostCapabilities(lastCap: number): string[] {
-  return ALL_CAPABILITIES.slice(0, Math.min(lastCap, ALL_CAPABILITIES.length - 1) + 1);
+export function hostCapabilities(lastCap: number, bounding?: number[]): string[] {
+  const all = ALL_CAPABILITIES.slice(0, Math.min(lastCap, ALL_CAPABILITIES.length - 1) + 1);
+  // Root without some capability (e.g. CAP_SYS_RESOURCE here) cannot hand it to a container: runc fails with EPERM.
+  return bounding ? all.filter((_, i) => bounding.includes(i)) : all;
 }
 
 function normalizeCaps(list: string[], known: string[]): string[] {

@@ -76,6 +76,7 @@ test("cap-add/cap-drop with and without CAP_ prefix, ALL, unknown", () => {
   assert.equal(tweakCapabilities({ adds: ["ALL"], drops: ["sys_admin"], hostCaps: all }).length, 40);
   assert.throws(() => tweakCapabilities({ adds: ["bogus"], hostCaps: all }), (e) => isKind(e, "invalid-argument") && /unknown capability: "CAP_BOGUS"/.test((e as Error).message));
   assert.equal(hostCapabilities(37).length, 38);
+  assert.ok(!hostCapabilities(40, [...Array(41).keys()].filter((i) => i !== 24)).includes("CAP_SYS_RESOURCE"));
 });
 
 test("security opts: no-new-privileges, seccomp unconfined and a custom profile as the CLI sends it", () => {

@@ -30,6 +30,7 @@ export interface HostFacts {
   arch: string;                 // GOARCH name
   kernel: string;               // uname -r
   lastCap: number;              // /proc/sys/kernel/cap_last_cap
+  bounding?: number[];          // capability numbers the daemon itself may grant
   cgroupV2: boolean;            // unified hierarchy only
   rlimitHard: Record<string, number>; // e.g. { nofile: 20000 }
   devices: OciDevice[];         // host devices, for --privileged
@@ -120,7 +121,7 @@ export function buildOciSpec(input: SpecInput): OciSpec {
   const { config: c, hostConfig: hc, host } = input;
   const privileged = !!hc.Privileged;
   const sec = parseSecurityOpts(hc.SecurityOpt);
-  const allCaps = hostCapabilities(host.lastCap);
+  const allCaps = hostCapabilities(host.lastCap, host.bounding);
   const caps = tweakCapabilities({ adds: hc.CapAdd ?? null, drops: hc.CapDrop ?? null, privileged, hostCaps: allCaps });
   const netMode = hc.NetworkMode || "default";
   const hostNet = netMode === "host";

@@ -7,6 +7,7 @@ import { isCgroupV2 } from "./cgroups.js";
 export interface HostInfo {
   kernel: string;
   lastCap: number;
+  bounding: number[];           // capability numbers in this process's bounding set (what a container can get)
   cgroupV2: boolean;
   rlimitHard: Record<string, number>;
   maskedExtra: string[];
@@ -33,8 +34,9 @@ async function hardLimits(): Promise<Record<string, number>> {
 }
 
 export async function gatherHostInfo(): Promise<HostInfo> {
-  const [lastCapText, cgroupV2, rlimitHard] = await Promise.all([
+  const [lastCapText, status, cgroupV2, rlimitHard] = await Promise.all([
     readFile("/proc/sys/kernel/cap_last_cap", "utf8").catch(() => "40"),
+    readFile("/proc/self/status", "utf8").catch(() => ""),
     isCgroupV2(),
     hardLimits(),
   ]);
@@ -46,7 +48,12 @@ export async function gatherHostInfo(): Promise<HostInfo> {
       if (await access(p).then(() => true, () => false)) maskedExtra.push(p);
     }
   } catch { /* none */ }
-  return { kernel: release(), lastCap: Number(lastCapText.trim()), cgroupV2, rlimitHard, maskedExtra };
+  const lastCap = Number(lastCapText.trim());
+  const bnd = /CapBnd:\s+([0-9a-f]+)/.exec(status);
+  const mask = bnd ? BigInt(`0x${bnd[1]}`) : (1n << BigInt(lastCap + 1)) - 1n;
+  const bounding: number[] = [];
+  for (let i = 0; i <= lastCap; i++) if (mask & (1n << BigInt(i))) bounding.push(i);
+  return { kernel: release(), lastCap, bounding, cgroupV2, rlimitHard, maskedExtra };
 }
 
 /** Host device nodes under /dev (one level of subdirectories), for --privileged and --device. */
