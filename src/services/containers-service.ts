@@ -527,6 +527,11 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       if (this.#closed || live.removed || live.rec.state.status !== "restarting") return;
       void this.#locked(live, async () => {
         if (live.rec.state.status !== "restarting") return;
+        if (live.rec.manuallyStopped) {
+          live.rec.state.status = "exited";
+          await this.#save(live);
+          return;
+        }
         live.rec.restartCount++;
         await this.#startLocked(live);
       }).catch((err) => this.#log.warn("restart failed", { id: live.rec.id, err }));
@@ -543,15 +548,22 @@ export class LocalContainersService implements ContainersService, ImageUsage {
 
   async stop(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
     const live = this.#find(ref);
+    live.rec.manuallyStopped = true;
+    if (live.exitHandling) await live.exitHandling;
     const st = live.rec.state.status;
     if (st === "restarting") {
-      live.rec.manuallyStopped = true;
       if (live.restartTimer) { clearTimeout(live.restartTimer); live.restartTimer = null; }
-      live.rec.state.status = "exited";
-      await this.#save(live);
-      return;
+      // A restart already under way finishes first; then it is stopped like any running container.
+      const stillRestarting = await this.#locked(live, async () => {
+        if (live.rec.state.status !== "restarting") return false;
+        live.rec.state.status = "exited";
+        await this.#save(live);
+        return true;
+      });
+      if (stillRestarting) return;
     }
-    if (st !== "running" && st !== "paused") throw notModified("container already stopped");
+    const now = live.rec.state.status;
+    if (now !== "running" && now !== "paused") throw notModified("container already stopped");
     live.rec.manuallyStopped = true;
     await this.#save(live);
     await this.#stopRunning(live, opts);
