@@ -8,7 +8,7 @@ import { SystemService } from "../services/system-service.js";
 import { createLogger } from "../util/index.js";
 import { ApiServer } from "./api-server.js";
 import { API_VERSION, MIN_API_VERSION } from "./api-version.js";
-import { engineRoutes } from "./daemon.js";
+import { engineRoutes } from "./start-daemon.js";
 import { FakeContainersService, FakeImagesService } from "./testing/fake-services.js";
 import { call, rawExchange } from "./testing/test-client.js";
 

@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { performance } from "node:perf_hooks";
 import type { Logger } from "../util/index.js";
 import { loadConfig, reloadConfig, usage, type DaemonConfig } from "./config.js";
-import { startDaemon, type DaemonServices, type RunningDaemon } from "./daemon.js";
+import { startDaemon, type DaemonServices, type RunningDaemon } from "./start-daemon.js";
 import { messageOf } from "./error-status.js";
 import { SwitchableLogger } from "./switchable-logger.js";
 

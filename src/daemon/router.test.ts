@@ -15,6 +15,7 @@ test("params match one segment; name+ is greedy across slashes; static routes wi
   assert.equal(r.match("GET", "/images/json")?.route.path, "/images/json");
   assert.deepEqual(r.match("GET", "/images/localhost:5000/a/b/json")?.params, { name: "localhost:5000/a/b" });
   assert.deepEqual(r.match("DELETE", "/images/sha256%3Aabc")?.params, { name: "sha256:abc" });
+  assert.deepEqual(r.match("GET", `/images/sha256:${"a".repeat(64)}/json`)?.params, { name: `sha256:${"a".repeat(64)}` });
   assert.deepEqual(r.match("POST", "/containers/abc/start/")?.params, { id: "abc" });
   assert.equal(r.match("GET", "/containers/abc/start"), undefined);
   assert.equal(r.match("POST", "/containers/a/b/start"), undefined);

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLogger } from "../util/index.js";
 import { DEFAULTS, type DaemonConfig } from "./config.js";
-import { startDaemon, type RunningDaemon } from "./daemon.js";
+import { startDaemon, type RunningDaemon } from "./start-daemon.js";
 import { FakeContainersService, FakeImagesService } from "./testing/fake-services.js";
 import { call } from "./testing/test-client.js";
 
