@@ -500,17 +500,18 @@ export class LocalContainersService implements ContainersService, ImageUsage {
     const oom = await stat(join(p.persist, "oom")).then(() => true, () => false) || (await oomKilled(this.#cgroupsPath(rec)));
     const ranMs = Date.now() - Date.parse(rec.state.startedAt);
     rec.state = { ...rec.state, status: "exited", pid: 0, conmonPid: 0, exitCode: code, finishedAt: new Date().toISOString(), oomKilled: oom };
+    const restart = !this.#closed && !rec.hostConfig.AutoRemove
+      && shouldRestart(rec.hostConfig.RestartPolicy, code, rec.restartCount, rec.manuallyStopped);
+    if (restart) rec.state.status = "restarting";
+    // Record first: a crash after this point leaves only cleanup for restore(), never a lost exit code.
+    await this.#save(live);
+    live.events.emit("exit", code);
+    live.events.emit("stopped");
     await Promise.all([
       this.#runtime.delete(rec.id, true).catch((err) => this.#log.warn("runtime delete failed", { id: rec.id, err })),
       this.#releaseRootfs(live).catch((err) => this.#log.warn("unmount failed", { id: rec.id, err })),
     ]);
     await Promise.all([unlink(p.exitFile).catch(() => {}), removeCgroup(this.#cgroupsPath(rec))]);
-    const restart = !this.#closed && !rec.hostConfig.AutoRemove
-      && shouldRestart(rec.hostConfig.RestartPolicy, code, rec.restartCount, rec.manuallyStopped);
-    if (restart) rec.state.status = "restarting";
-    await this.#save(live);
-    live.events.emit("exit", code);
-    live.events.emit("stopped");
     if (rec.hostConfig.AutoRemove) {
       setImmediate(() => void this.remove(rec.id, { force: true }).catch((err) => {
         if (!isNotFound(err)) this.#log.warn("auto-remove failed", { id: rec.id, err });
