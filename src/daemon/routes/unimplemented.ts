@@ -6,11 +6,9 @@ const PENDING: [HttpMethod[], string, string][] = [
   [["GET", "POST", "DELETE"], "/networks", "networks"],
   [["POST", "DELETE"], "/networks/:id", "networks"],
   [["POST"], "/networks/create", "networks"],
-  [["POST"], "/networks/prune", "networks"],
   [["POST"], "/networks/:id/connect", "networks"],
   [["POST"], "/networks/:id/disconnect", "networks"],
   [["POST"], "/volumes/create", "volumes"],
-  [["POST"], "/volumes/prune", "volumes"],
   [["DELETE", "PUT"], "/volumes/:name", "volumes"],
   [["POST"], "/containers/:id/exec", "exec"],
   [["POST"], "/exec/:id/start", "exec"],
@@ -47,8 +45,8 @@ export function unimplementedRoutes(): Route[] {
 }
 
 /**
- * Object stores Berth does not have yet hold nothing, so lookups are truthfully empty: no volumes,
- * and no network, volume or plugin of any name (`docker inspect x` probes each kind in turn and needs
+ * Object stores Berth does not have yet hold nothing, so lookups are truthfully empty: no volumes
+ * to list or prune, no user networks to prune, and no network, volume or plugin of any name (`docker inspect x` probes each kind in turn and needs
  * a not-found, not a 501, to reach "No such object").
  */
 export function emptyStoreRoutes(): Route[] {
@@ -57,5 +55,8 @@ export function emptyStoreRoutes(): Route[] {
     { method: "GET", path: "/volumes/:name", handle: (req) => { throw notFound(`get ${req.params.name}: no such volume`); } },
     { method: "GET", path: "/networks/:id", handle: (req) => { throw notFound(`network ${req.params.id} not found`); } },
     { method: "GET", path: "/plugins/:name+/json", handle: (req) => { throw notFound(`plugin "${req.params.name}" not found`); } },
+    // `docker system prune` prunes every kind; with no store there is nothing to delete.
+    { method: "POST", path: "/volumes/prune", handle: (_req, res) => res.json({ VolumesDeleted: null, SpaceReclaimed: 0 }) },
+    { method: "POST", path: "/networks/prune", handle: (_req, res) => res.json({ NetworksDeleted: null }) },
   ];
 }
