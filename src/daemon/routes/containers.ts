@@ -172,10 +172,13 @@ export function containerRoutes(containers: ContainersService): Route[] {
         if (!WAIT_CONDITIONS.includes(raw as WaitCondition)) throw invalidArgument(`invalid condition: "${raw}"`);
         // Fail before the status line for a missing container; afterwards only the body can carry errors.
         await containers.inspect(req.params.id!);
+        // The CLI starts the container as soon as it sees these headers, so the waiter is registered
+        // first: a quick container's exit must not slip between the status line and the wait.
+        const waiting = containers.wait(req.params.id!, raw as WaitCondition, req.signal);
         const out = res.stream("application/json");
         let body: { StatusCode: number; Error: { Message: string } | null };
         try {
-          const r = await containers.wait(req.params.id!, raw as WaitCondition, req.signal);
+          const r = await waiting;
           body = { StatusCode: r.StatusCode, Error: r.Error ?? null };
         } catch (err) {
           if (req.signal.aborted || isCancelled(err)) return;
