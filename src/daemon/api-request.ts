@@ -19,6 +19,12 @@ export interface HijackTarget {
   onHijack: () => void;
 }
 
+export interface HijackedConnection {
+  socket: Duplex;
+  input: Readable | null;
+  sendHeaders(contentType: string): void;
+}
+
 export class ApiRequest {
   readonly query: Query;
 
@@ -116,16 +122,32 @@ export class ApiRequest {
    * for `Upgrade: tcp`, else 200 OK. Returns the socket (write output to it, end it when done) and
    * the client's input, which is only usable in the upgrade form.
    */
-  hijack(contentType: string): { socket: Duplex; input: Readable | null } {
+  hijack(contentType: string): HijackedConnection {
+    const conn = this.takeConnection();
+    conn.sendHeaders(contentType);
+    return conn;
+  }
+
+  /** Like hijack, but the status line goes out only on sendHeaders(), so a route can subscribe first. */
+  takeConnection(): HijackedConnection {
     const t = this.hijackTarget;
     t.onHijack();
-    const lines = t.upgrade
-      ? ["HTTP/1.1 101 UPGRADED", `Content-Type: ${contentType}`, "Connection: Upgrade", "Upgrade: tcp"]
-      : ["HTTP/1.1 200 OK", `Content-Type: ${contentType}`];
-    for (const [k, v] of Object.entries(t.commonHeaders)) lines.push(`${k}: ${v}`);
-    t.socket.write(lines.join("\r\n") + "\r\n\r\n");
     if (t.head.length > 0) t.socket.unshift(t.head);
-    // In the legacy form Node's HTTP parser still owns the inbound side, so client input cannot be read.
-    return { socket: t.socket, input: t.upgrade ? t.socket : null };
+    t.head = Buffer.alloc(0);
+    let sent = false;
+    return {
+      socket: t.socket,
+      // In the legacy form Node's HTTP parser still owns the inbound side, so client input cannot be read.
+      input: t.upgrade ? t.socket : null,
+      sendHeaders(contentType: string) {
+        if (sent) return;
+        sent = true;
+        const lines = t.upgrade
+          ? ["HTTP/1.1 101 UPGRADED", `Content-Type: ${contentType}`, "Connection: Upgrade", "Upgrade: tcp"]
+          : ["HTTP/1.1 200 OK", `Content-Type: ${contentType}`];
+        for (const [k, v] of Object.entries(t.commonHeaders)) lines.push(`${k}: ${v}`);
+        t.socket.write(lines.join("\r\n") + "\r\n\r\n");
+      },
+    };
   }
 }

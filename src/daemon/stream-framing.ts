@@ -74,3 +74,23 @@ export async function pipeEntries(entries: AsyncIterable<LogEntry>, out: Writabl
     if (!(await writeChunk(out, chunk))) return;
   }
 }
+
+/**
+ * Start an async iterable now (its subscription runs up to the first await) and hand back an
+ * iterable that continues from there: attach subscribes before the client may start the container.
+ */
+export function primed<T>(source: AsyncIterable<T>): AsyncIterable<T> {
+  const it = source[Symbol.asyncIterator]();
+  let first: Promise<IteratorResult<T>> | null = it.next();
+  first.catch(() => {});
+  return {
+    [Symbol.asyncIterator]: () => ({
+      next: () => {
+        const p = first ?? it.next();
+        first = null;
+        return p;
+      },
+      return: async (value?: unknown) => (it.return ? it.return(value) : { done: true as const, value: undefined }),
+    }),
+  };
+}

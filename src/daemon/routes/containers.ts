@@ -7,7 +7,7 @@ import { versionAtLeast } from "../api-version.js";
 import { isCancelled, messageOf } from "../error-status.js";
 import { encodePathStat } from "../path-stat.js";
 import type { Route } from "../route.js";
-import { frame, pipeEntries, STREAM_SYSTEMERR, streamContentType } from "../stream-framing.js";
+import { frame, pipeEntries, primed, STREAM_SYSTEMERR, streamContentType } from "../stream-framing.js";
 
 const WAIT_CONDITIONS: readonly WaitCondition[] = ["not-running", "next-exit", "removed"];
 
@@ -247,13 +247,16 @@ async function attach(containers: ContainersService, req: ApiRequest, _res: ApiR
   const q = req.query;
   // Resolve before hijacking so a missing container is an ordinary 404.
   const tty = await isTty(containers, id);
-  const { socket, input } = req.hijack(streamContentType(tty, req.version));
-  const entries = containers.attach(id, {
+  const conn = req.takeConnection();
+  const { socket } = conn;
+  // Subscribe before the status line: the CLI starts the container as soon as it sees it.
+  const entries = primed(containers.attach(id, {
     stream: q.bool("stream"), logs: q.bool("logs"),
     stdout: q.bool("stdout"), stderr: q.bool("stderr"),
-    stdin: q.bool("stdin") ? input : null,
+    stdin: q.bool("stdin") ? conn.input : null,
     signal: req.signal,
-  });
+  }));
+  conn.sendHeaders(streamContentType(tty, req.version));
   try {
     await pipeEntries(entries, socket, { tty });
   } catch (err) {
