@@ -90,3 +90,24 @@ test("restart policy decisions and backoff", () => {
   assert.throws(() => validateRestartPolicy({ Name: "always" }, true), (e) => isKind(e, "invalid-argument"));
   assert.throws(() => validateRestartPolicy({ Name: "always", MaximumRetryCount: 3 }, false), (e) => isKind(e, "invalid-argument"));
 });
+
+test("dropEntries streams a tar without the named entries", async () => {
+  const { dropEntries, ENGINE_PLACEHOLDERS } = await import("./drop-entries.js");
+  const tar = (await import("tar-stream")).default;
+  const pack = tar.pack();
+  pack.entry({ name: "etc/", type: "directory" });
+  pack.entry({ name: "etc/hostname" }, "");
+  pack.entry({ name: "etc/app.conf" }, "keep me");
+  pack.entry({ name: "sbin/docker-init" }, "");
+  pack.finalize();
+  const out = dropEntries(pack as unknown as import("node:stream").Readable, (n) => ENGINE_PLACEHOLDERS.has(n));
+  const ex = tar.extract();
+  const seen: string[] = [];
+  ex.on("entry", (h, s, next) => {
+    let body = "";
+    s.on("data", (c: unknown) => { body += String(c); });
+    s.on("end", () => { seen.push(`${h.name}:${body}`); next(); });
+  });
+  await new Promise<void>((resolve, reject) => { ex.on("finish", resolve); ex.on("error", reject); out.pipe(ex); });
+  assert.deepEqual(seen, ["etc/:", "etc/app.conf:keep me"]);
+});

@@ -244,7 +244,13 @@ describe("LocalContainersService (runc + conmon)", { concurrency: false }, () =>
     assert.ok(ef.has("bin/busybox"));
     const imageId = await svc.commit(Id, { repo: "committed", tag: "v1", changes: ['CMD ["cat", "/tmp/made"]'] });
     assert.match(imageId, /^sha256:/);
+    const layerNames = [...(await tarEntries((await import("../images/layer/index.js")).packDiff(await images.snapshotter.dir(Id)) as Readable)).keys()];
+    assert.ok(layerNames.some((n) => n.includes("etc/hostname")), "runc made the placeholder in the upper dir");
+    const hist = await images.inspect("committed:v1");
+    assert.equal(hist.RootFS.Layers.length, 2);
     const r2 = await runToExit([], { Image: "committed:v1" });
+    const r2changes = await svc.changes(r2.Id);
+    assert.ok(!r2changes.some((c) => c.Path === "/etc/hostname"));
     assert.equal(r2.StatusCode, 0);
     assert.equal(text(await collect(svc.logs(r2.Id, {}))), "hi\n");
     await svc.remove(r2.Id);

@@ -26,6 +26,7 @@ import { isMountPoint, mountAll, unmountAll } from "../sys/mount.js";
 import { isAlive, readPidFile } from "../sys/proc.js";
 import { RuncRuntime } from "../sys/runc.js";
 import { loadRecords, saveRecord, type ContainerRecord } from "../containers/container-record.js";
+import { dropEntries, ENGINE_PLACEHOLDERS } from "../containers/drop-entries.js";
 import { logEntries, readLines, tailOffset } from "../containers/k8s-log.js";
 import { mergeConfig, pathAndArgs } from "../containers/merge-config.js";
 import { mountPointOf, planMounts } from "../containers/mount-plan.js";
@@ -691,6 +692,9 @@ export class LocalContainersService implements ContainersService, ImageUsage {
   async #removeLocked(live: Live, opts: { force?: boolean }): Promise<void> {
     const rec = live.rec;
     const st = rec.state.status;
+    if (st === "restarting" && !opts.force) {
+      throw conflict(`cannot remove container "${rec.name}": container is restarting: stop the container before removing or force remove`);
+    }
     if ((st === "running" || st === "paused") && !opts.force) {
       if (st === "paused") throw conflict(`cannot remove container "${rec.name}": container is paused and must be unpaused first`);
       throw conflict(`cannot remove container "${rec.name}": container is running: stop the container before removing or force remove`);
@@ -713,7 +717,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       live.removed = true;
       this.#byName.delete(rec.name);
       const p = this.#paths(live);
-      await this.#runtime.delete(rec.id, true).catch(() => {});
+      if (await stat(join(this.#runtime.root, rec.id)).then(() => true, () => false)) await this.#runtime.delete(rec.id, true).catch(() => {});
       await this.#mountOp(live, async () => { live.mountUsers = 0; await unmountAll(p.rootfs); });
       await this.#snap.remove(rec.snapshotKey).catch((err) => { if (!isNotFound(err)) throw err; });
       await Promise.all([
@@ -997,7 +1001,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       const upper = await this.#snap.dir(r.snapshotKey);
       const tag = opts.repo ? `${opts.repo}${opts.tag ? `:${opts.tag}` : ""}` : undefined;
       return await this.#images.commitLayer({
-        parent: r.imageId, layer: packDiff(upper), config, createdBy: [r.path, ...r.args].join(" "),
+        parent: r.imageId, layer: dropEntries(packDiff(upper), (n) => ENGINE_PLACEHOLDERS.has(n)), config, createdBy: [r.path, ...r.args].join(" "),
         ...(opts.comment ? { comment: opts.comment } : {}), ...(opts.author ? { author: opts.author } : {}), ...(tag ? { tag } : {}),
       });
     } finally {
