@@ -83,6 +83,9 @@ export async function main(argv: string[]): Promise<void> {
   }
   logger.info("berthd ready", { version, dataRoot: cfg.dataRoot, hosts: daemon.sockets, startupMs: Math.round(performance.now() - t0), sinceProcessStartMs: Math.round(performance.now()) });
 
+  // One stray rejection in a request must not take down the daemon (and every attach and wait with it).
+  process.on("unhandledRejection", (reason) => logger.error("unhandled rejection", { error: messageOf(reason) }));
+
   let stopping = false;
   const shutdown = (sig: string) => {
     if (stopping) {
