@@ -254,6 +254,10 @@ export class LocalContainersService implements ContainersService, ImageUsage {
         state: { status: "created", pid: 0, conmonPid: 0, exitCode: 0, error: "", startedAt: ZERO_TIME, finishedAt: ZERO_TIME, oomKilled: false },
       };
       // Name clash from a concurrent create: checked again right before the record becomes visible.
+      if (!opts.name) {
+        for (let i = 0; this.#byName.has(rec.name) && i < 20; i++) rec.name = `/${generateName(1)}`;
+        name = rec.name;
+      }
       this.#checkNameFree(name);
       const live = this.#adopt(rec);
       try {
