@@ -37,8 +37,9 @@ async function removeExisting(path: string, keepDir: boolean): Promise<void> {
   await rm(path, { recursive: true, force: true });
 }
 
-/** Extracts a tar stream under root, entry by entry, without buffering file contents. */
-export async function extractToDir(src: Readable, root: string, opts: ExtractOptions = {}): Promise<void> {
+/** Extracts a tar stream under root, entry by entry, without buffering file contents. Returns how many entries it wrote. */
+export async function extractToDir(src: Readable, root: string, opts: ExtractOptions = {}): Promise<number> {
+  let written = 0;
   const ex = tar.extract();
   const dirTimes: [string, Date][] = [];
   const done = new Promise<void>((resolvePromise, reject) => {
@@ -47,6 +48,7 @@ export async function extractToDir(src: Readable, root: string, opts: ExtractOpt
         let name: string | null = header.name;
         if (opts.rebase) name = rebaseName(header.name, opts.rebase.from, opts.rebase.to);
         if (name === null) { stream.resume(); return; }
+        written++;
         const target = name === "" ? root : await safeTarget(root, name);
         const mode = (header.mode ?? 0o644) & 0o7777;
         switch (header.type) {
@@ -92,4 +94,5 @@ export async function extractToDir(src: Readable, root: string, opts: ExtractOpt
   src.pipe(ex);
   await done;
   for (const [dir, t] of dirTimes.reverse()) await utimes(dir, t, t).catch(() => {});
+  return written;
 }

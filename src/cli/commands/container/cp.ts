@@ -4,7 +4,7 @@ import { PassThrough, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { Command } from "../../command.js";
 import { bool } from "../../flags.js";
-import { invalidArgument, isNotFound } from "../../../errdefs/index.js";
+import { invalidArgument, isNotFound, systemError } from "../../../errdefs/index.js";
 import type { BerthClient } from "../../../client/client.js";
 import type { PathStat } from "../../../client/types.js";
 import { extractToDir } from "../../archive/extract-to-dir.js";
@@ -73,7 +73,8 @@ async function copyFromContainer(client: BerthClient, id: string, srcPath: strin
     if (!parent?.isDirectory()) throw invalidArgument(`destination directory "${root}" must exist`);
     rebase = { from: srcName, to: basename(dest) };
   }
-  await extractToDir(stream.pipe(count), root, { rebase, keepOwner: opts.archive });
+  const written = await extractToDir(stream.pipe(count), root, { rebase, keepOwner: opts.archive });
+  if (written === 0) throw systemError(`the daemon sent no content for ${id}:${srcPath}`);
   return count.bytes;
 }
 
