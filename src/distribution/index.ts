@@ -1,3 +1,4 @@
+export { AdaptiveGzip } from "./adaptive-gzip.js";
 export { AsyncQueue, mapLimit } from "./async-queue.js";
 export { decodeRegistryAuth, normalizeAuth, hasCredentials, type AuthConfig } from "./auth-config.js";
 export { DockerConfigCredentials, defaultDockerConfigPath } from "./docker-config.js";

@@ -7,7 +7,7 @@
 import { dirname, join } from "node:path";
 import { PassThrough } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { constants as zlibConstants, createGzip } from "node:zlib";
+import { constants as zlibConstants } from "node:zlib";
 import type { ContentStore } from "../content/index.js";
 import { cancelled, dataLoss, EngineError, invalidArgument, isKind, notFound, unauthorized } from "../errdefs/index.js";
 import { chainIds, decompressStream, layerPresent } from "../images/index.js";
@@ -16,7 +16,7 @@ import { INDEX_MEDIA_TYPES, MANIFEST_MEDIA_TYPES, MediaType, type Descriptor, ty
 import { familiarString, formatReference, parseReference, referenceName, type ImageReference } from "../spec/reference.js";
 import { DigestStream, shortId, type Digest, type Logger } from "../util/index.js";
 import {
-  AsyncQueue, authKeyFor, DockerConfigCredentials, domainOfServer, formatPlatform, hasCredentials, LayerSources, mapLimit,
+  AdaptiveGzip, AsyncQueue, authKeyFor, DockerConfigCredentials, domainOfServer, formatPlatform, hasCredentials, LayerSources, mapLimit,
   normalizeAuth, parsePlatform, ProgressCounter, registryEndpoints, RegistryClient, RegistryError, RemoteRepository,
   selectManifest, status, type AuthConfig, type Emit, type RegistryEndpoint,
 } from "../distribution/index.js";
@@ -428,7 +428,7 @@ export class DistributionService {
     const total = (await this.#content.info(diffId as Digest)).size;
     location ??= await repo.startUpload(signal);
     const counter = new ProgressCounter(emit, id, "Pushing", total);
-    const gzip = createGzip({ level: this.#config.compressionLevel ?? zlibConstants.Z_BEST_SPEED, chunkSize: 1 << 16 });
+    const gzip = new AdaptiveGzip(this.#config.compressionLevel ?? zlibConstants.Z_BEST_SPEED);
     const digester = new DigestStream();
     const body = new PassThrough({ highWaterMark: 1 << 20 });
     const src = this.#content.reader(diffId as Digest);
