@@ -1,6 +1,6 @@
 import { invalidArgument } from "../errdefs/index.js";
 import type { ContainerConfig, HostConfig } from "../spec/engine.js";
-import type { OciDevice, OciMount, OciNamespace, OciRlimit, OciSpec, OciUser, SeccompProfile } from "../spec/oci-runtime.js";
+import type { OciDevice, OciMount, OciNamespace, OciResources, OciRlimit, OciSpec, OciUser, SeccompProfile } from "../spec/oci-runtime.js";
 import { hostCapabilities, tweakCapabilities } from "./capabilities.js";
 import { containerEnv } from "./merge-config.js";
 import { ociMountOf, type PlannedMount } from "./mount-plan.js";
@@ -116,6 +116,33 @@ function ulimits(hc: HostConfig, hard: Record<string, number>): OciRlimit[] | un
   });
 }
 
+/** Cgroup limits from HostConfig's inline resources (also used by update on a running container). */
+export function resourcesOf(hc: Partial<HostConfig>): Omit<OciResources, "devices"> {
+  const res: Omit<OciResources, "devices"> = {};
+  if (hc.Memory || hc.MemoryReservation || hc.MemorySwap || hc.OomKillDisable || (hc.MemorySwappiness ?? -1) >= 0) {
+    res.memory = {};
+    if (hc.Memory) res.memory.limit = hc.Memory;
+    if (hc.MemoryReservation) res.memory.reservation = hc.MemoryReservation;
+    if (hc.MemorySwap) res.memory.swap = hc.MemorySwap;
+    if (hc.OomKillDisable) res.memory.disableOOMKiller = true;
+    if (hc.MemorySwappiness != null && hc.MemorySwappiness >= 0) res.memory.swappiness = hc.MemorySwappiness;
+  }
+  if (hc.NanoCpus && (hc.CpuQuota || hc.CpuPeriod)) throw invalidArgument("Conflicting options: Nano CPUs and CPU Period cannot both be set");
+  if (hc.CpuShares || hc.NanoCpus || hc.CpuQuota || hc.CpuPeriod || hc.CpusetCpus || hc.CpusetMems) {
+    res.cpu = {};
+    if (hc.CpuShares) res.cpu.shares = hc.CpuShares;
+    if (hc.NanoCpus) { res.cpu.period = 100000; res.cpu.quota = Math.round((hc.NanoCpus * 100000) / 1e9); }
+    if (hc.CpuQuota) res.cpu.quota = hc.CpuQuota;
+    if (hc.CpuPeriod) res.cpu.period = hc.CpuPeriod;
+    if (hc.CpusetCpus) res.cpu.cpus = hc.CpusetCpus;
+    if (hc.CpusetMems) res.cpu.mems = hc.CpusetMems;
+  }
+  if (hc.PidsLimit && hc.PidsLimit > 0) res.pids = { limit: hc.PidsLimit };
+  if (hc.BlkioWeight) res.blockIO = { weight: hc.BlkioWeight };
+
+  return res;
+}
+
 /** The OCI runtime config for a container: Docker's defaults, then the user's HostConfig. Pure. */
 export function buildOciSpec(input: SpecInput): OciSpec {
   const { config: c, hostConfig: hc, host } = input;
@@ -200,27 +227,8 @@ export function buildOciSpec(input: SpecInput): OciSpec {
   Object.assign(sysctl, hc.Sysctls ?? {});
   if (Object.keys(sysctl).length) linux.sysctl = sysctl;
 
+  Object.assign(linux.resources!, resourcesOf(hc));
   const res = linux.resources!;
-  if (hc.Memory || hc.MemoryReservation || hc.MemorySwap || hc.OomKillDisable || (hc.MemorySwappiness ?? -1) >= 0) {
-    res.memory = {};
-    if (hc.Memory) res.memory.limit = hc.Memory;
-    if (hc.MemoryReservation) res.memory.reservation = hc.MemoryReservation;
-    if (hc.MemorySwap) res.memory.swap = hc.MemorySwap;
-    if (hc.OomKillDisable) res.memory.disableOOMKiller = true;
-    if (hc.MemorySwappiness != null && hc.MemorySwappiness >= 0) res.memory.swappiness = hc.MemorySwappiness;
-  }
-  if (hc.NanoCpus && (hc.CpuQuota || hc.CpuPeriod)) throw invalidArgument("Conflicting options: Nano CPUs and CPU Period cannot both be set");
-  if (hc.CpuShares || hc.NanoCpus || hc.CpuQuota || hc.CpuPeriod || hc.CpusetCpus || hc.CpusetMems) {
-    res.cpu = {};
-    if (hc.CpuShares) res.cpu.shares = hc.CpuShares;
-    if (hc.NanoCpus) { res.cpu.period = 100000; res.cpu.quota = Math.round((hc.NanoCpus * 100000) / 1e9); }
-    if (hc.CpuQuota) res.cpu.quota = hc.CpuQuota;
-    if (hc.CpuPeriod) res.cpu.period = hc.CpuPeriod;
-    if (hc.CpusetCpus) res.cpu.cpus = hc.CpusetCpus;
-    if (hc.CpusetMems) res.cpu.mems = hc.CpusetMems;
-  }
-  if (hc.PidsLimit && hc.PidsLimit > 0) res.pids = { limit: hc.PidsLimit };
-  if (hc.BlkioWeight) res.blockIO = { weight: hc.BlkioWeight };
 
   if (privileged) {
     linux.devices = host.devices.map((d) => ({ ...d }));

@@ -31,7 +31,7 @@ import { logEntries, readLines, tailOffset } from "../containers/k8s-log.js";
 import { mergeConfig, pathAndArgs } from "../containers/merge-config.js";
 import { mountPointOf, planMounts } from "../containers/mount-plan.js";
 import { generateName, validateName } from "../containers/names.js";
-import { buildOciSpec, parseSecurityOpts, parseSignal } from "../containers/oci-spec.js";
+import { buildOciSpec, parseSecurityOpts, parseSignal, resourcesOf } from "../containers/oci-spec.js";
 import { nextBackoff, shouldRestart, validateRestartPolicy } from "../containers/restart-policy.js";
 import { goArch } from "../containers/seccomp.js";
 import { statusText } from "../containers/status-text.js";
@@ -1047,12 +1047,24 @@ export class LocalContainersService implements ContainersService, ImageUsage {
         live.rec.hostConfig.RestartPolicy = hostConfig.RestartPolicy;
       }
       const resourceKeys = ["CpuShares", "Memory", "NanoCpus", "CpuPeriod", "CpuQuota", "CpusetCpus", "CpusetMems", "MemoryReservation", "MemorySwap", "PidsLimit", "BlkioWeight"] as const;
+      const changed: Partial<HostConfig> = {};
       for (const k of resourceKeys) {
         const v = hostConfig[k];
-        if (v !== undefined && v !== null && v !== 0 && v !== "") {
-          (live.rec.hostConfig as Record<string, unknown>)[k] = v;
-          if (live.rec.state.status === "running") warnings.push(`${k} is recorded and applies from the next start`);
+        if (v !== undefined && v !== null && v !== 0 && v !== "") (changed as Record<string, unknown>)[k] = v;
+      }
+      if (Object.keys(changed).length) {
+        const merged = { ...live.rec.hostConfig, ...changed };
+        if (merged.Memory && merged.Memory < 6 * 1024 * 1024) throw invalidArgument("Minimum memory limit allowed is 6MB");
+        const res = resourcesOf(merged);
+        const st = live.rec.state.status;
+        if (st === "running" || st === "paused") {
+          try {
+            await this.#runtime.update(live.rec.id, res);
+          } catch (err) {
+            throw invalidArgument(`Cannot update container ${live.rec.id}: ${err instanceof Error ? err.message : String(err)}`);
+          }
         }
+        Object.assign(live.rec.hostConfig, changed);
       }
       await this.#save(live);
     });

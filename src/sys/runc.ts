@@ -19,8 +19,8 @@ export function runtimeMessage(stderr: string): string {
 export class RuncRuntime {
   constructor(readonly binary: string, readonly root: string) {}
 
-  async #run(args: string[], what: string): Promise<string> {
-    const r = await execFileCapture(this.binary, ["--root", this.root, ...args], { timeoutMs: 60_000 });
+  async #run(args: string[], what: string, input?: string): Promise<string> {
+    const r = await execFileCapture(this.binary, ["--root", this.root, ...args], { timeoutMs: 60_000, ...(input !== undefined ? { input } : {}) });
     if (r.code !== 0) {
       const msg = runtimeMessage(r.stderr);
       if (/does not exist|not found|container .* does not exist/i.test(msg)) throw notFound(msg);
@@ -43,6 +43,11 @@ export class RuncRuntime {
 
   async resume(id: string): Promise<void> {
     await this.#run(["resume", id], "OCI runtime resume failed");
+  }
+
+  /** Change a running container's cgroup limits (OCI linux.resources JSON). */
+  async update(id: string, resources: object): Promise<void> {
+    await this.#run(["update", "--resources", "-", id], "OCI runtime update failed", JSON.stringify(resources));
   }
 
   /** Idempotent: a missing container is fine. */
