@@ -1,5 +1,6 @@
 import { createServer, ServerResponse, type IncomingMessage, type Server } from "node:http";
 import type { Duplex } from "node:stream";
+import { performance } from "node:perf_hooks";
 import { chmod, lstat, unlink } from "node:fs/promises";
 import { cancelled, invalidArgument } from "../errdefs/index.js";
 import type { Logger } from "../util/index.js";
@@ -119,7 +120,11 @@ export class ApiServer {
         },
       };
       const apiReq = new ApiRequest(req, method, path, version, search, m.params, ac.signal, target);
-      this.#logger.debug("request", { method, path: rawPath });
+      const t0 = performance.now();
+      raw.once("close", () => {
+        const status = res.hijacked ? (upgradeSocket ? 101 : 200) : raw.statusCode;
+        this.#logger.debug("request", { method, path: rawPath, status, ms: Math.round(performance.now() - t0) });
+      });
       await m.route.handle(apiReq, res);
     } catch (err) {
       this.#fail(req, res, socket, err, ac.signal);
