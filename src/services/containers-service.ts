@@ -41,9 +41,20 @@ import type {
   AttachOptions, ContainersService, ImagesService, ImageUsage, LogEntry, LogOptions, PathStat, WaitCondition,
 } from "./types.js";
 
-const SECCOMP_DEFAULT = JSON.parse(
-  readFileSync(fileURLToPath(new URL("../../../src/containers/profiles/seccomp-default.json", import.meta.url)), "utf8"),
-) as SeccompProfile;
+/** Docker's default profile, read from the source tree (tsc does not copy JSON) or a copy beside the build. */
+function loadDefaultSeccomp(): SeccompProfile {
+  const candidates = ["../../../src/containers/profiles/seccomp-default.json", "../containers/profiles/seccomp-default.json"];
+  for (const rel of candidates) {
+    try {
+      return JSON.parse(readFileSync(fileURLToPath(new URL(rel, import.meta.url)), "utf8")) as SeccompProfile;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+    }
+  }
+  throw new Error("seccomp-default.json not found next to the build or in src/containers/profiles");
+}
+
+const SECCOMP_DEFAULT = loadDefaultSeccomp();
 
 const INIT_CANDIDATES = ["/usr/bin/tini-static", "/usr/bin/catatonit", "/usr/libexec/podman/catatonit", "/usr/bin/tini"];
 const RUNTIMES: Record<string, string> = { runc: "/usr/sbin/runc", crun: "/usr/bin/crun" };
