@@ -34,7 +34,8 @@ export interface Command {
 
 /** An error with its own exit status (docker's cli.StatusError). */
 export class StatusError extends Error {
-  constructor(message: string, readonly status: number) {
+  /** plain: printed as it is, even for run-like commands (docker's own validation errors). */
+  constructor(message: string, readonly status: number, readonly plain = false) {
     super(message);
   }
 }

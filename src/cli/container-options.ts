@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { invalidArgument } from "../errdefs/index.js";
+import { StatusError } from "./command.js";
 import type { ContainerCreateBody, HostConfig, MountSpec, PortBinding, RestartPolicy } from "../spec/engine.js";
 import { bool, float, int, string, strings, type FlagDefs, type Flags } from "./flags.js";
 import { parseGoDuration, ramInBytes } from "./output/parse-units.js";
@@ -216,7 +217,7 @@ export function buildCreateBody(flags: Flags, args: string[], env: NodeJS.Proces
   let attachStdout = attach.length ? attach.includes("stdout") : true;
   let attachStderr = attach.length ? attach.includes("stderr") : true;
   if (opts.detach) {
-    if (attach.length) throw invalidArgument("Conflicting options: -a and -d");
+    if (attach.length) throw new StatusError("conflicting options: cannot specify both --attach and --detach", 1, true);
     attachStdin = attachStdout = attachStderr = false;
   }
 

@@ -166,7 +166,7 @@ async function dispatch(argv: string[], out: Output): Promise<number> {
     if (globals.debug && err instanceof Error && !(err instanceof EngineError)) out.errorLine(err.stack ?? "");
     const status = err instanceof StatusError ? err.status : cmd.runLike ? 125 : 1;
     const message = describeError(err);
-    if (cmd.runLike && !(err instanceof StatusError && !message)) {
+    if (cmd.runLike && !(err instanceof StatusError && (!message || err.plain))) {
       out.errorLine(`${PROG}: ${message}\n\nRun '${PROG} ${name} --help' for more information`);
     } else if (message) {
       out.errorLine(message);

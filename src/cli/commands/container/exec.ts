@@ -26,7 +26,7 @@ export const exec: Command = {
     const detach = flags.bool("detach");
     const tty = flags.bool("tty");
     const interactive = flags.bool("interactive");
-    if (!detach && tty && interactive && !stdin.isTTY) throw new StatusError("the input device is not a TTY", 1);
+    if (!detach && tty && interactive && !stdin.isTTY) throw new StatusError("the input device is not a TTY", 1, true);
     const envList = [
       ...flags.strings("env-file").flatMap((f) => readKeyValueFile(f, env, true)),
       ...flags.strings("env").map((e) => (e.includes("=") || env[e] === undefined ? e : `${e}=${env[e]}`)),

@@ -32,7 +32,7 @@ export const run: Command = {
     const plan = buildCreateBody(flags, args, env, { detach });
     const body = plan.body;
     if (!detach && body.Tty && body.AttachStdin && !process.stdin.isTTY) {
-      throw new StatusError("the input device is not a TTY", 1);
+      throw new StatusError("the input device is not a TTY", 1, true);
     }
     const id = await createContainer(client, out, plan, { pull: flags.string("pull"), quiet: flags.bool("quiet"), cidfile: flags.string("cidfile") });
 
