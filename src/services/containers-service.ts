@@ -243,6 +243,12 @@ export class LocalContainersService implements ContainersService, ImageUsage {
     if (!config.Hostname) config.Hostname = netMode === "host" ? osHostname() : id.slice(0, 12);
     config.Image = body.Image;
     if (hc.ShmSize === undefined || hc.ShmSize === 0) hc.ShmSize = 67108864;
+    // Docker fills these in, and templates like {{.HostConfig.RestartPolicy.Name}} rely on them.
+    if (!hc.RestartPolicy?.Name) hc.RestartPolicy = { Name: "no", MaximumRetryCount: 0 };
+    if (!hc.LogConfig?.Type) hc.LogConfig = { Type: "json-file", Config: {} };
+    if (!hc.IpcMode) hc.IpcMode = "private";
+    if (!hc.CgroupnsMode) hc.CgroupnsMode = this.#host.cgroupV2 ? "private" : "host";
+    if (!config.Labels) config.Labels = {};
     // Validate the spec once now so bad input fails at create, as Docker's does.
     buildOciSpec({
       id, config, hostConfig: hc, rootfs: "/", user: { uid: 0, gid: 0 }, mounts: planned, files: null,
