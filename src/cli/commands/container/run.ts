@@ -48,14 +48,15 @@ export const run: Command = {
       return 0;
     }
 
-    const attached = body.AttachStdin || body.AttachStdout || body.AttachStderr;
-    const conn = attached
-      ? await client.containers.attach(id, { stream: true, stdin: body.AttachStdin, stdout: body.AttachStdout, stderr: body.AttachStderr, detachKeys: flags.string("detach-keys") || undefined })
-      : undefined;
+    // the wait goes out first: it must be registered before the container can exit
     const autoRemove = Boolean(body.HostConfig?.AutoRemove);
     const waiting = client.containers.wait(id, { condition: autoRemove ? "removed" : "next-exit" });
     // a failed start also fails the wait; it is reported through the start error
     waiting.catch(() => {});
+    const attached = body.AttachStdin || body.AttachStdout || body.AttachStderr;
+    const conn = attached
+      ? await client.containers.attach(id, { stream: true, stdin: body.AttachStdin, stdout: body.AttachStdout, stderr: body.AttachStderr, detachKeys: flags.string("detach-keys") || undefined })
+      : undefined;
 
     const stopProxy = !body.Tty && flags.bool("sig-proxy") ? proxySignals((sig) => client.containers.kill(id, sig)) : () => {};
     try {
