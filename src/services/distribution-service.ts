@@ -5,9 +5,9 @@
  * each layer already exists so the next push is a HEAD or a mount.
  */
 import { dirname, join } from "node:path";
-import { PassThrough } from "node:stream";
+import { PassThrough, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { constants as zlibConstants } from "node:zlib";
+import { constants as zlibConstants, createGunzip } from "node:zlib";
 import type { ContentStore } from "../content/index.js";
 import { cancelled, dataLoss, EngineError, invalidArgument, isKind, notFound, unauthorized } from "../errdefs/index.js";
 import { chainIds, decompressStream, layerPresent } from "../images/index.js";
@@ -263,7 +263,7 @@ export class DistributionService {
           const src = this.#content.reader(desc.digest as Digest);
           src.once("error", (e) => counter.destroy(e));
           src.pipe(counter);
-          return decompressStream(counter);
+          return decompressLayer(counter, desc.mediaType);
         },
       });
       if (extracting) status(emit, (extracting as Download).id, "Pull complete");
@@ -450,6 +450,20 @@ export class DistributionService {
       throw err;
     }
   }
+}
+
+const GZIP_TYPES = new Set<string>([MediaType.layerGzip, MediaType.dockerLayerGzip,
+  "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip", "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip"]);
+
+/** gzip in large steps (zlib's 16 KiB default output step costs a third of the speed); anything else sniffed. */
+function decompressLayer(src: Readable, mediaType: string): Readable {
+  if (!GZIP_TYPES.has(mediaType)) return decompressStream(src);
+  const gunzip = createGunzip({ chunkSize: 1 << 20 });
+  const out = new PassThrough({ highWaterMark: 1 << 20 });
+  pipeline(src, gunzip, out).catch((e: NodeJS.ErrnoException) => {
+    out.destroy(e.code?.startsWith("Z_") ? invalidArgument(`gzip: invalid compressed data: ${e.message}`, { cause: e }) : e);
+  });
+  return out;
 }
 
 function dockerType(mediaType: string): string {
