@@ -1,6 +1,7 @@
 import { EventEmitter, once } from "node:events";
 import { watch, type FSWatcher } from "node:fs";
-import { lstat, mkdir, readdir, readFile, readlink, rm, stat, unlink } from "node:fs/promises";
+import { constants } from "node:fs";
+import { lstat, mkdir, open, readdir, readFile, readlink, rm, stat, unlink } from "node:fs/promises";
 import { hostname as osHostname } from "node:os";
 import { basename, dirname, join } from "node:path";
 import type { Readable, Writable } from "node:stream";
@@ -1088,9 +1089,21 @@ export class LocalContainersService implements ContainersService, ImageUsage {
     return { Warnings: warnings };
   }
 
-  async resize(ref: string, _h: number, _w: number): Promise<void> {
+  async resize(ref: string, h: number, w: number): Promise<void> {
     const live = this.#find(ref);
     if (live.rec.state.status !== "running" && live.rec.state.status !== "paused") throw conflict(`Container ${live.rec.id} is not running`);
+    if (!live.rec.config.Tty) return;
+    if (!Number.isInteger(h) || !Number.isInteger(w) || h < 0 || w < 0) throw invalidArgument("invalid terminal size");
+    // conmon's control fifo: message type 1 is a window resize.
+    let fh;
+    try {
+      fh = await open(join(this.#paths(live).bundle, "ctl"), constants.O_WRONLY | constants.O_NONBLOCK);
+      await fh.write(`1 ${h} ${w}\n`);
+    } catch (err) {
+      this.#log.debug("resize failed", { id: live.rec.id, err });
+    } finally {
+      await fh?.close();
+    }
   }
 
   async containersUsing(imageId: string): Promise<{ id: string; running: boolean }[]> {
