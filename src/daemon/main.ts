@@ -9,9 +9,10 @@ import { SwitchableLogger } from "./switchable-logger.js";
 /** The composition root: the real images and containers services over the data root. */
 async function openLocalServices(cfg: DaemonConfig, logger: Logger): Promise<DaemonServices> {
   // Imported here, not at the top, so `berthd --help` and config errors stay instant.
-  const [{ LocalImagesService }, { LocalContainersService }] = await Promise.all([
+  const [{ LocalImagesService }, { LocalContainersService }, { BuildService }] = await Promise.all([
     import("../services/images-service.js"),
     import("../services/containers-service.js"),
+    import("../services/build-service.js"),
   ]);
   const images = await LocalImagesService.open({ dataRoot: cfg.dataRoot, logger: logger.child({ module: "images" }) });
   let containers: Awaited<ReturnType<typeof LocalContainersService.open>> | undefined;
@@ -28,9 +29,12 @@ async function openLocalServices(cfg: DaemonConfig, logger: Logger): Promise<Dae
     throw err;
   }
   const c = containers;
+  const build = new BuildService({ images, containers: c, dataRoot: cfg.dataRoot, logger });
+  await build.init();
   return {
     images,
     containers: c,
+    build,
     async close() {
       await c.close();
       await closeIfPossible(images);

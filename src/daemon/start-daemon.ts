@@ -2,6 +2,7 @@ import { mkdir, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { SystemService } from "../services/system-service.js";
 import type { ContainersService, ImagesService } from "../services/types.js";
+import type { BuildService } from "../services/build-service.js";
 import type { Logger } from "../util/index.js";
 import { ApiServer } from "./api-server.js";
 import { API_VERSION, MIN_API_VERSION } from "./api-version.js";
@@ -10,12 +11,14 @@ import { acquirePidfile } from "./pidfile.js";
 import type { Route } from "./route.js";
 import { containerRoutes } from "./routes/containers.js";
 import { imageRoutes } from "./routes/images.js";
+import { buildRoutes } from "./routes/build.js";
 import { systemRoutes } from "./routes/system.js";
 import { emptyStoreRoutes, unimplementedRoutes } from "./routes/unimplemented.js";
 
 export interface DaemonServices {
   images: ImagesService;
   containers: ContainersService;
+  build?: BuildService;
   /** Stop watching; containers keep running under their monitors. */
   close(): Promise<void>;
 }
@@ -33,9 +36,10 @@ export interface StartDaemonOptions {
 }
 
 /** Every Engine API route, in match order (static paths before greedy image names). */
-export function engineRoutes(services: { images: ImagesService; containers: ContainersService; system: SystemService }): Route[] {
+export function engineRoutes(services: { images: ImagesService; containers: ContainersService; system: SystemService; build?: BuildService }): Route[] {
   return [
     ...systemRoutes(services.system),
+    ...(services.build ? buildRoutes(services.build) : []),
     ...containerRoutes(services.containers),
     ...imageRoutes(services.images),
     ...emptyStoreRoutes(),

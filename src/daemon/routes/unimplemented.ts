@@ -16,8 +16,6 @@ const PENDING: [HttpMethod[], string, string][] = [
   [["GET"], "/exec/:id/json", "exec"],
   [["GET"], "/containers/:id/stats", "container stats"],
   [["GET"], "/containers/:id/attach/ws", "websocket attach"],
-  [["POST"], "/build", "image builds"],
-  [["POST"], "/build/prune", "the build cache"],
   [["POST"], "/build/cancel", "image builds"],
   [["POST"], "/session", "BuildKit sessions"],
   [["POST"], "/auth", "registry login"],

@@ -1,0 +1,70 @@
+import { invalidArgument } from "../../errdefs/index.js";
+import type { BuildOptions, BuildService } from "../../services/build-service.js";
+import type { ApiRequest } from "../api-request.js";
+import { isCancelled, messageOf } from "../error-status.js";
+import type { Route } from "../route.js";
+
+/** POST /build as Docker's classic builder speaks it, plus the build-cache endpoints. */
+export function buildRoutes(builder: BuildService): Route[] {
+  return [
+    {
+      method: "POST", path: "/build",
+      async handle(req, res) {
+        const opts = buildOptions(req);
+        const out = res.jsonStream();
+        try {
+          for await (const msg of builder.build(req.body, opts)) out.write(msg);
+        } catch (err) {
+          if (req.signal.aborted || isCancelled(err)) return;
+          out.error(messageOf(err));
+        }
+        out.end();
+      },
+    },
+    {
+      method: "POST", path: "/build/prune",
+      async handle(req, res) {
+        const r = await builder.prune({ all: req.query.bool("all"), filters: req.query.filters() });
+        res.json(r);
+      },
+    },
+  ];
+}
+
+function jsonMap(req: ApiRequest, name: string): Record<string, string> {
+  const raw = req.query.get(name);
+  if (!raw) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw invalidArgument(`invalid ${name} parameter: not a JSON object`);
+  }
+  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw invalidArgument(`invalid ${name} parameter: not a JSON object`);
+  // A build arg sent as null means "take it from the client's environment", which the client has already done.
+  return Object.fromEntries(Object.entries(parsed as Record<string, unknown>).filter(([, v]) => typeof v === "string")) as Record<string, string>;
+}
+
+function buildOptions(req: ApiRequest): BuildOptions {
+  const q = req.query;
+  const cacheFrom = q.get("cachefrom");
+  return {
+    dockerfile: q.get("dockerfile") || undefined,
+    tags: q.all("t").filter(Boolean),
+    target: q.get("target") || undefined,
+    buildArgs: jsonMap(req, "buildargs"),
+    labels: jsonMap(req, "labels"),
+    noCache: q.bool("nocache"),
+    pull: q.bool("pull"),
+    quiet: q.bool("q"),
+    rm: q.get("rm") === undefined ? true : q.bool("rm"),
+    forceRm: q.bool("forcerm"),
+    cacheFrom: cacheFrom ? (JSON.parse(cacheFrom) as string[]) : undefined,
+    networkMode: q.get("networkmode") || undefined,
+    shmSize: q.int("shmsize"),
+    memory: q.int("memory"),
+    extraHosts: (q.get("extrahosts") ?? "").split(",").filter(Boolean),
+    explain: q.bool("explain"),
+    signal: req.signal,
+  };
+}
