@@ -8,7 +8,7 @@ import { dirname, join } from "node:path";
 import { PassThrough, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { constants as zlibConstants, createGunzip } from "node:zlib";
-import type { ContentStore } from "../content/index.js";
+import { ContentStore } from "../content/index.js";
 import { cancelled, dataLoss, EngineError, invalidArgument, isKind, notFound, unauthorized } from "../errdefs/index.js";
 import { chainIds, decompressStream, layerPresent } from "../images/index.js";
 import type { JsonMessage } from "../spec/engine.js";
@@ -46,7 +46,6 @@ interface Download {
   diffId: string;
   id: string;                       // short id shown in progress
   done: Promise<void>;
-  ownBlob: boolean;                 // we stored the compressed blob and must drop it after unpacking
 }
 
 function deferred(): { promise: Promise<void>; resolve: () => void; reject: (e: unknown) => void } {
@@ -68,6 +67,9 @@ export class DistributionService {
   readonly #logger: Logger;
   readonly #config: DistributionConfig;
   #sources: Promise<LayerSources> | null = null;
+  #staging: Promise<ContentStore> | null = null;
+  /** Pulls using each downloaded blob: the last one done deletes it. */
+  readonly #inUse = new Map<string, number>();
 
   constructor(opts: { images: LocalImagesService; content: ContentStore; logger: Logger; config: DistributionConfig }) {
     this.#images = opts.images;
@@ -76,9 +78,28 @@ export class DistributionService {
     this.#config = opts.config;
   }
 
+  #stateDir(): string {
+    return this.#config.stateDir ?? join(dirname(this.#content.root), "distribution");
+  }
+
   #layerSources(): Promise<LayerSources> {
-    this.#sources ??= LayerSources.open(this.#config.stateDir ?? join(dirname(this.#content.root), "distribution"));
+    this.#sources ??= LayerSources.open(this.#stateDir());
     return this.#sources;
+  }
+
+  /**
+   * Compressed layers are downloaded into a store of their own: verified and resumable like any content,
+   * but never mixed with the image store's blobs. Blobs left by a crash are dropped on first use;
+   * partial downloads are kept a day for resumption.
+   */
+  #downloads(): Promise<ContentStore> {
+    this.#staging ??= (async () => {
+      const store = await ContentStore.open(join(this.#stateDir(), "downloads"));
+      for await (const b of store.walk()) await store.delete(b.digest).catch(() => {});
+      await store.sweepIngests(24 * 3600_000);
+      return store;
+    })();
+    return this.#staging;
   }
 
   async #credentials(domain: string, given: AuthConfig | undefined): Promise<AuthConfig | undefined> {
@@ -220,8 +241,9 @@ export class DistributionService {
       }
       status(emit, id, "Pulling fs layer");
       const d = deferred();
-      const dl: Download = { desc, diffId: diffIds[i]!, id, done: d.promise, ownBlob: false };
+      const dl: Download = { desc, diffId: diffIds[i]!, id, done: d.promise };
       downloads.set(desc.digest, dl);
+      this.#inUse.set(desc.digest, (this.#inUse.get(desc.digest) ?? 0) + 1);
       queue.push(Object.assign(dl, { _d: d }));
     }
     const limit = Math.max(1, this.#config.maxConcurrentDownloads ?? 3);
@@ -229,7 +251,7 @@ export class DistributionService {
     const fetching = mapLimit(queue, limit, async (dl) => {
       const d = (dl as Download & { _d: ReturnType<typeof deferred> })._d;
       try {
-        dl.ownBlob = await this.#download(repo, dl, emit, signal);
+        await this.#download(repo, dl, emit, signal);
         d.resolve();
       } catch (err) {
         d.reject(err);
@@ -253,14 +275,15 @@ export class DistributionService {
           let dl = downloads.get(desc.digest);
           if (!dl) {
             // Judged present at the start but gone since: fetch it now.
-            dl = { desc, diffId: diffIds[i]!, id: shortId(desc.digest), done: Promise.resolve(), ownBlob: false };
+            dl = { desc, diffId: diffIds[i]!, id: shortId(desc.digest), done: Promise.resolve() };
             downloads.set(desc.digest, dl);
-            dl.ownBlob = await this.#download(repo, dl, emit, signal);
+            this.#inUse.set(desc.digest, (this.#inUse.get(desc.digest) ?? 0) + 1);
+            await this.#download(repo, dl, emit, signal);
           }
           await dl.done;
           extracting = dl;
           const counter = new ProgressCounter(emit, dl.id, "Extracting", desc.size);
-          const src = this.#content.reader(desc.digest as Digest);
+          const src = (await this.#downloads()).reader(desc.digest as Digest);
           src.once("error", (e) => counter.destroy(e));
           src.pipe(counter);
           return decompressLayer(counter, desc.mediaType);
@@ -271,7 +294,10 @@ export class DistributionService {
     } finally {
       await fetching.catch(() => {});
       for (const dl of downloads.values()) {
-        if (dl.ownBlob && dl.desc.digest !== dl.diffId) await this.#content.delete(dl.desc.digest as Digest).catch(() => {});
+        const left = (this.#inUse.get(dl.desc.digest) ?? 1) - 1;
+        if (left > 0) { this.#inUse.set(dl.desc.digest, left); continue; }
+        this.#inUse.delete(dl.desc.digest);
+        await (await this.#downloads()).delete(dl.desc.digest as Digest).catch(() => {});
       }
     }
     if (!ep.mirror) {
@@ -287,18 +313,20 @@ export class DistributionService {
     }
   }
 
-  /** Fetch one compressed layer into the content store, resuming and verifying. Returns true when we stored it. */
+  /** Fetch one compressed layer into the download store, resuming and verifying. Returns true when it was fetched now. */
   async #download(repo: RemoteRepository, dl: Download, emit: Emit, signal?: AbortSignal): Promise<boolean> {
     const { desc, id } = dl;
     const digest = desc.digest as Digest;
-    if (await this.#content.has(digest)) {
+    const store = await this.#downloads();
+    if (await store.has(digest)) {
+      // Another pull running now fetched it; it drops the blob when done with it.
       status(emit, id, "Download complete");
       return false;
     }
     const attempts = 5;
     for (let attempt = 1; ; attempt++) {
       signal?.throwIfAborted();
-      const writer = await this.#content.writer(`pull-${digest}`, { expected: { digest, size: desc.size }, ...(signal ? { signal } : {}) });
+      const writer = await store.writer(`pull-${digest}`, { expected: { digest, size: desc.size }, ...(signal ? { signal } : {}) });
       try {
         let offset = writer.offset();
         if (offset < desc.size) {
