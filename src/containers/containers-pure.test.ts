@@ -111,3 +111,13 @@ test("dropEntries streams a tar without the named entries", async () => {
   await new Promise<void>((resolve, reject) => { ex.on("finish", resolve); ex.on("error", reject); out.pipe(ex); });
   assert.deepEqual(seen, ["etc/:", "etc/app.conf:keep me"]);
 });
+
+test("readLines of a log that never appears ends when the container stops", async () => {
+  let stop!: () => void;
+  const until = new Promise<void>((r) => { stop = r; });
+  const lines: Buffer[] = [];
+  const done = (async () => { for await (const l of readLines("/nonexistent/berth.log", { until })) lines.push(l); })();
+  setTimeout(stop, 120);
+  await done;
+  assert.equal(lines.length, 0);
+});

@@ -101,21 +101,25 @@ export interface FollowOptions {
 
 /** Lines of a file (without "\n") from an offset, optionally following growth. Streams; never holds the file. */
 export async function* readLines(path: string, opts: FollowOptions = {}): AsyncGenerator<Buffer> {
-  let fh: FileHandle;
-  try {
-    fh = await open(path, "r");
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT" && !opts.until) return;
-    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-    // The log appears when the monitor starts.
-    await Promise.race([opts.until, new Promise((r) => setTimeout(r, 100))]);
-    yield* readLines(path, opts);
-    return;
-  }
   let watcher: FSWatcher | null = null;
   let wake: (() => void) | null = null;
   let ended = false;
   opts.until?.then(() => { ended = true; wake?.(); }, () => { ended = true; wake?.(); });
+  let fh: FileHandle;
+  for (;;) {
+    try {
+      fh = await open(path, "r");
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+      if (!opts.until || ended || opts.signal?.aborted) return;
+      // The log appears when the monitor starts.
+      await Promise.race([opts.until.catch(() => {}), new Promise((r) => setTimeout(r, 50))]);
+      if (ended) {
+        try { fh = await open(path, "r"); break; } catch { return; }
+      }
+    }
+  }
   const onAbort = () => wake?.();
   opts.signal?.addEventListener("abort", onAbort);
   try {

@@ -116,10 +116,14 @@ describe("LocalContainersService (runc + conmon)", { concurrency: false }, () =>
 
   test("missing command fails start with 127 and Docker's message", async () => {
     const { Id } = await svc.create({ Image: "busybox", Cmd: ["nosuch"] });
+    const att = collect(svc.attach(Id, { stream: true, stdout: true, stderr: true }));
+    const w = svc.wait(Id, "next-exit");
     await assert.rejects(svc.start(Id), (e: Error) => isKind(e, "invalid-argument") && /executable file not found/.test(e.message));
     const info = await svc.inspect(Id);
     assert.equal(info.State.ExitCode, 127);
     assert.equal(info.State.Status, "created");
+    assert.equal((await att).length, 0, "attach ends when start fails");
+    assert.equal((await w).StatusCode, 127);
     await svc.remove(Id);
   });
 
