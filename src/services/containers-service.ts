@@ -782,7 +782,10 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       const st = r.state.status;
       if (!all && st !== "running" && st !== "paused" && st !== "restarting") return false;
       if (f.id?.length && !f.id.some((x) => r.id.startsWith(x))) return false;
-      if (f.name?.length && !f.name.some((x) => { try { return new RegExp(x).test(r.name); } catch { return r.name.includes(x); } })) return false;
+      const bare = r.name.slice(1);
+      if (f.name?.length && !f.name.some((x) => {
+        try { const re = new RegExp(x); return re.test(r.name) || re.test(bare); } catch { return r.name.includes(x); }
+      })) return false;
       if (f.status?.length && !f.status.includes(st)) return false;
       if (f.exited?.length && !(st === "exited" && f.exited.includes(String(r.state.exitCode)))) return false;
       if (f.label?.length) {
