@@ -3,12 +3,14 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { generateKeyPairSync } from "node:crypto";
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import bcrypt from "bcryptjs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { serveRegistry, type RunningRegistry } from "../../src/registry/index.js";
-import { collect, makeRandomImage, openEngine, quiet, startDockerRegistry, statuses, type Engine } from "./fixtures.js";
+import { collect, makeRandomImage, openEngine, quiet, startDockerRegistry, startTokenServer, statuses, type Engine } from "./fixtures.js";
 
 const exec = promisify(execFile);
 let dir: string;
@@ -60,6 +62,30 @@ test("skopeo inspects, copies to a directory and back, and copies an OCI image t
     }
   } finally {
     await other.close();
+  }
+});
+
+test("skopeo authenticates with Basic (htpasswd) and with tokens", { skip: !existsSync("/usr/bin/skopeo") }, async () => {
+  const htpasswd = join(dir, "htpasswd");
+  await writeFile(htpasswd, `carol:${bcrypt.hashSync("pw", 5)}\n`);
+  const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
+  await writeFile(join(dir, "tok.pub"), publicKey.export({ type: "spki", format: "pem" }));
+  const tokens = await startTokenServer({ htpasswd, privateKeyPem: privateKey.export({ type: "pkcs8", format: "pem" }) as string, service: "svc", issuer: "iss" });
+  const basicReg = await serveRegistry({ root: join(dir, "basic"), addr: "127.0.0.1:0", htpasswd, gcIntervalMs: 0, logger: quiet });
+  const tokenReg = await serveRegistry({ root: join(dir, "token"), addr: "127.0.0.1:0", tokenRealm: tokens.realm, tokenService: "svc", tokenIssuer: "iss", tokenKey: join(dir, "tok.pub"), gcIntervalMs: 0, logger: quiet });
+  try {
+    for (const r of [basicReg, tokenReg]) {
+      const dest = `docker://${r.address}/auth/img:v1`;
+      const denied = await exec("skopeo", ["copy", "--src-tls-verify=false", "--dest-tls-verify=false", "--dest-creds", "carol:bad", `docker://${reg.address}/interop/img:v1`, dest]).then(() => null, (e: Error) => e);
+      assert.ok(denied, "wrong credentials must fail");
+      await exec("skopeo", ["copy", "--src-tls-verify=false", "--dest-tls-verify=false", "--dest-creds", "carol:pw", `docker://${reg.address}/interop/img:v1`, dest]);
+      const { stdout } = await exec("skopeo", ["inspect", "--tls-verify=false", "--creds", "carol:pw", dest]);
+      assert.equal((JSON.parse(stdout) as { Layers: string[] }).Layers.length, 2);
+    }
+  } finally {
+    await basicReg.close();
+    await tokenReg.close();
+    await tokens.close();
   }
 });
 
