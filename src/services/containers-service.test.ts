@@ -184,6 +184,32 @@ describe("LocalContainersService (runc + conmon)", { concurrency: false }, () =>
     await svc.remove(anon.Id);
   });
 
+  test("list filters, sizes, update, prune", async () => {
+    const a = await runToExit(["sh", "-c", "echo x > /f; exit 2"], { Labels: { tier: "a" } });
+    const b = await svc.create({ Image: "busybox", Cmd: ["sleep", "1000"], Labels: { tier: "b" } }, { name: "lister" });
+    await svc.start(b.Id);
+    const ids = async (f: Record<string, string[]>, all = true) => (await svc.list({ all, filters: f })).map((c) => c.Id);
+    assert.deepEqual(await ids({ status: ["running"] }), [b.Id]);
+    assert.deepEqual(await ids({ exited: ["2"] }), [a.Id]);
+    assert.deepEqual(await ids({ label: ["tier=a"] }), [a.Id]);
+    assert.deepEqual(await ids({ label: ["tier"] }), [b.Id, a.Id]);
+    assert.deepEqual(await ids({ name: ["^lister$"] }), [b.Id]);
+    assert.deepEqual(await ids({ ancestor: ["busybox"] }), [b.Id, a.Id]);
+    assert.deepEqual(await ids({ since: [a.Id] }), [b.Id]);
+    assert.deepEqual(await ids({}, false), [b.Id]);
+    await assert.rejects(svc.list({ filters: { bogus: ["1"] } }), (e) => isKind(e, "invalid-argument"));
+    const [sized] = await svc.list({ all: true, size: true, filters: { id: [a.Id] } });
+    assert.ok(sized!.SizeRw! > 0 && sized!.SizeRootFs! > sized!.SizeRw!);
+    await svc.update(b.Id, { RestartPolicy: { Name: "unless-stopped" }, Memory: 64 * 1024 * 1024 });
+    const ib = await svc.inspect(b.Id);
+    assert.equal(ib.HostConfig.RestartPolicy?.Name, "unless-stopped");
+    assert.equal(ib.HostConfig.Memory, 64 * 1024 * 1024);
+    assert.deepEqual((await svc.containersUsing(ib.Image)).map((u) => u.running).sort(), [false, true]);
+    const pruned = await svc.prune();
+    assert.deepEqual(pruned.ContainersDeleted, [a.Id]);
+    await svc.remove(b.Id, { force: true });
+  });
+
   test("wait removed with AutoRemove returns the exit code and the container is gone", async () => {
     const { Id } = await svc.create({ Image: "busybox", Cmd: ["sh", "-c", "exit 4"], HostConfig: { AutoRemove: true } });
     const w = svc.wait(Id, "removed");
