@@ -441,6 +441,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       if (await stat(p.exitFile).then(() => true, () => false)) void this.#onExitFile(rec.id);
     } catch (err) {
       if (mounted) await this.#releaseRootfs(live).catch(() => {});
+      rec.state.exitCode = 0;
       const e = this.#startError(err, rec);
       rec.state.error = e.message;
       if (!rec.state.exitCode) rec.state.exitCode = 128;
