@@ -46,6 +46,8 @@ export function startConmon(o: ConmonOptions): Promise<{ pid: number }> {
       stdio: ["ignore", "pipe", "pipe", "pipe"],
       env: { _OCI_SYNCPIPE: "3", PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin" },
       detached: true,
+      // conmon writes files such as "oom" into its working directory: keep them in the bundle, never in the daemon's cwd.
+      cwd: o.bundle,
     });
     let out = "";
     let sync = "";
