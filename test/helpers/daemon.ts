@@ -92,7 +92,13 @@ export async function startDaemon(opts: { args?: string[] } = {}): Promise<TestD
 
   const env = { BERTH_HOST: host, DOCKER_HOST: host, DOCKER_CONFIG: join(root, "docker-config") };
   await import("node:fs/promises").then((fs) => fs.writeFile(join(root, "daemon.json"), "{}"));
-  await launch();
+  try {
+    await launch();
+  } catch (err) {
+    if (proc && proc.exitCode === null) proc.kill("SIGKILL");
+    await cleanupRoot(root, execRoot);
+    throw err;
+  }
 
   const waitExit = (p: ChildProcess) => new Promise<void>((r) => { if (p.exitCode !== null || p.signalCode !== null) r(); else p.once("exit", () => r()); });
 
