@@ -11,14 +11,32 @@ export interface DaemonConfig {
   logLevel: LogLevel;
   registryMirrors: string[];
   insecureRegistries: string[];
+  maxConcurrentDownloads: number;
+  maxConcurrentUploads: number;
+  /** A registry served inside berthd ("registry": {"addr": "127.0.0.1:5000", "root": "/var/lib/berth-registry"}); null: none. */
+  registry: EmbeddedRegistryConfig | null;
   bip: string;
   defaultAddressPools: { base: string; size: number }[];
   dns: string[];
+  /** Name of the default bridge device (dockerd's --bridge). */
+  bridge: string;
+  /** Prefix of Berth's iptables chains; distinct per daemon sharing a host. */
+  chainPrefix: string;
   /** The daemon.json path (explicit or default; it may not exist). */
   configFile: string;
 }
 
-type Kind = "string" | "string[]" | "pools";
+export interface EmbeddedRegistryConfig {
+  addr: string;
+  root: string;
+  htpasswd?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  readOnly?: boolean;
+  delete?: boolean;
+}
+
+type Kind = "string" | "string[]" | "pools" | "int" | "registry";
 
 interface ConfigDef {
   /** daemon.json key */
@@ -44,9 +62,14 @@ export const CONFIG_DEFS: readonly ConfigDef[] = [
   { key: "log-level", field: "logLevel", kind: "string", flag: "--log-level", short: "-l", choices: ["debug", "info", "warn", "error"], reloadable: true, summary: "Set the logging level" },
   { key: "registry-mirrors", field: "registryMirrors", kind: "string[]", flag: "--registry-mirror", summary: "Preferred registry mirror" },
   { key: "insecure-registries", field: "insecureRegistries", kind: "string[]", flag: "--insecure-registry", summary: "Enable insecure registry communication" },
+  { key: "max-concurrent-downloads", field: "maxConcurrentDownloads", kind: "int", flag: "--max-concurrent-downloads", summary: "Set the max concurrent downloads" },
+  { key: "max-concurrent-uploads", field: "maxConcurrentUploads", kind: "int", flag: "--max-concurrent-uploads", summary: "Set the max concurrent uploads" },
+  { key: "registry", field: "registry", kind: "registry", summary: "Serve an OCI registry from berthd ({addr, root, htpasswd, tlsCert, tlsKey, readOnly, delete})" },
   { key: "bip", field: "bip", kind: "string", flag: "--bip", summary: "Specify default-bridge IP" },
   { key: "default-address-pools", field: "defaultAddressPools", kind: "pools", summary: "Default address pools for node specific local networks" },
   { key: "dns", field: "dns", kind: "string[]", flag: "--dns", summary: "DNS server to use" },
+  { key: "bridge", field: "bridge", kind: "string", flag: "--bridge", short: "-b", summary: "Name of the default bridge device" },
+  { key: "iptables-chain-prefix", field: "chainPrefix", kind: "string", flag: "--iptables-chain-prefix", summary: "Prefix of Berth's iptables chains" },
 ];
 
 export const DEFAULTS: Omit<DaemonConfig, "configFile"> = {
@@ -57,9 +80,14 @@ export const DEFAULTS: Omit<DaemonConfig, "configFile"> = {
   logLevel: "info",
   registryMirrors: [],
   insecureRegistries: [],
+  maxConcurrentDownloads: 3,
+  maxConcurrentUploads: 5,
+  registry: null,
   bip: "",
   defaultAddressPools: [],
   dns: [],
+  bridge: "berth0",
+  chainPrefix: "BERTH",
 };
 
 type Values = Partial<Record<ConfigDef["field"], unknown>>;
@@ -177,6 +205,24 @@ function validate(def: ConfigDef, raw: unknown): unknown {
       if (def.field === "hosts") list.forEach(checkHost);
       return list;
     }
+    case "int": {
+      const n = typeof raw === "string" && /^\d+$/.test(raw) ? Number(raw) : raw;
+      if (typeof n !== "number" || !Number.isInteger(n) || n < 1) throw bad("must be a positive integer");
+      return n;
+    }
+    case "registry": {
+      if (raw === null) return null;
+      if (!raw || typeof raw !== "object" || Array.isArray(raw)) throw bad('must be an object like {"addr": "127.0.0.1:5000", "root": "/path"}');
+      const r = raw as Record<string, unknown>;
+      const strs = ["addr", "root", "htpasswd", "tlsCert", "tlsKey"];
+      const unknownKeys = Object.keys(r).filter((k) => !strs.includes(k) && k !== "readOnly" && k !== "delete");
+      if (unknownKeys.length > 0) throw bad(`unknown keys ${unknownKeys.join(", ")}`);
+      for (const k of strs) if (r[k] !== undefined && typeof r[k] !== "string") throw bad(`${k} must be a string`);
+      for (const k of ["readOnly", "delete"]) if (r[k] !== undefined && typeof r[k] !== "boolean") throw bad(`${k} must be a boolean`);
+      if (!r.root) throw bad("root is required");
+      const out: EmbeddedRegistryConfig = { ...(r as Partial<EmbeddedRegistryConfig>), addr: (r.addr as string | undefined) ?? "127.0.0.1:5000", root: resolve(r.root as string) };
+      return out;
+    }
     case "pools": {
       if (!Array.isArray(raw) || !raw.every((p) => p && typeof p.base === "string" && typeof p.size === "number")) {
         throw bad('must be a list of {"base": "<cidr>", "size": <prefix length>}');
@@ -202,9 +248,9 @@ export function usage(): string {
   lines.push(`      --config string            Daemon configuration file (default "${DEFAULT_CONFIG_FILE}")`);
   for (const d of CONFIG_DEFS) {
     if (!d.flag) continue;
-    const left = `${d.short ? d.short + ", " : "    "}${d.flag} ${d.kind === "string[]" ? "list" : "string"}`;
+    const left = `${d.short ? d.short + ", " : "    "}${d.flag} ${d.kind === "string[]" ? "list" : d.kind === "int" ? "int" : "string"}`;
     const def = (DEFAULTS as Record<string, unknown>)[d.field];
-    const shown = Array.isArray(def) ? (def.length ? ` (default ${JSON.stringify(def)})` : "") : def ? ` (default "${String(def)}")` : "";
+    const shown = Array.isArray(def) ? (def.length ? ` (default ${JSON.stringify(def)})` : "") : typeof def === "number" ? ` (default ${def})` : def ? ` (default "${String(def)}")` : "";
     lines.push(`  ${left.padEnd(30)} ${d.summary}${shown}`);
   }
   return lines.join("\n") + "\n";

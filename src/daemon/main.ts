@@ -9,10 +9,11 @@ import { SwitchableLogger } from "./switchable-logger.js";
 /** The composition root: the real images and containers services over the data root. */
 async function openLocalServices(cfg: DaemonConfig, logger: Logger): Promise<DaemonServices> {
   // Imported here, not at the top, so `berthd --help` and config errors stay instant.
-  const [{ LocalImagesService }, { LocalContainersService }, { BuildService }] = await Promise.all([
+  const [{ LocalImagesService }, { LocalContainersService }, { BuildService }, { DistributionService }] = await Promise.all([
     import("../services/images-service.js"),
     import("../services/containers-service.js"),
     import("../services/build-service.js"),
+    import("../services/distribution-service.js"),
   ]);
   const images = await LocalImagesService.open({ dataRoot: cfg.dataRoot, logger: logger.child({ module: "images" }) });
   let containers: Awaited<ReturnType<typeof LocalContainersService.open>> | undefined;
@@ -31,15 +32,41 @@ async function openLocalServices(cfg: DaemonConfig, logger: Logger): Promise<Dae
   const c = containers;
   const build = new BuildService({ images, containers: c, dataRoot: cfg.dataRoot, logger });
   await build.init();
+  const distribution = new DistributionService({
+    images, content: images.content, logger,
+    config: {
+      insecureRegistries: cfg.insecureRegistries, registryMirrors: cfg.registryMirrors,
+      maxConcurrentDownloads: cfg.maxConcurrentDownloads, maxConcurrentUploads: cfg.maxConcurrentUploads,
+    },
+  });
+  const registry = await startEmbeddedRegistry(cfg, logger).catch(async (err) => {
+    await c.close().catch(() => {});
+    await closeIfPossible(images).catch(() => {});
+    throw err;
+  });
   return {
     images,
     containers: c,
     build,
+    distribution,
     async close() {
+      await registry?.close();
       await c.close();
       await closeIfPossible(images);
     },
   };
+}
+
+/** daemon.json "registry": an OCI registry served by berthd itself, with its own root. */
+async function startEmbeddedRegistry(cfg: DaemonConfig, logger: Logger): Promise<{ close(): Promise<void> } | null> {
+  if (!cfg.registry) return null;
+  const { serveRegistry } = await import("../registry/index.js");
+  const r = cfg.registry;
+  return serveRegistry({
+    root: r.root, addr: r.addr, logger: logger.child({ module: "registry" }),
+    ...(r.htpasswd ? { htpasswd: r.htpasswd } : {}), ...(r.tlsCert ? { tlsCert: r.tlsCert } : {}), ...(r.tlsKey ? { tlsKey: r.tlsKey } : {}),
+    ...(r.readOnly ? { readOnly: true } : {}), ...(r.delete ? { delete: true } : {}),
+  });
 }
 
 async function closeIfPossible(svc: object): Promise<void> {

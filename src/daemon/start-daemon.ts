@@ -3,6 +3,7 @@ import { dirname, join } from "node:path";
 import { SystemService } from "../services/system-service.js";
 import type { ContainersService, ImagesService } from "../services/types.js";
 import type { BuildService } from "../services/build-service.js";
+import type { DistributionService } from "../services/distribution-service.js";
 import type { Logger } from "../util/index.js";
 import { ApiServer } from "./api-server.js";
 import { API_VERSION, MIN_API_VERSION } from "./api-version.js";
@@ -12,6 +13,7 @@ import type { Route } from "./route.js";
 import { containerRoutes } from "./routes/containers.js";
 import { imageRoutes } from "./routes/images.js";
 import { buildRoutes } from "./routes/build.js";
+import { distributionRoutes } from "./routes/distribution.js";
 import { systemRoutes } from "./routes/system.js";
 import { emptyStoreRoutes, unimplementedRoutes } from "./routes/unimplemented.js";
 
@@ -19,6 +21,8 @@ export interface DaemonServices {
   images: ImagesService;
   containers: ContainersService;
   build?: BuildService;
+  /** Pull, push and login; without it those endpoints answer 501. */
+  distribution?: DistributionService;
   /** Stop watching; containers keep running under their monitors. */
   close(): Promise<void>;
 }
@@ -36,12 +40,13 @@ export interface StartDaemonOptions {
 }
 
 /** Every Engine API route, in match order (static paths before greedy image names). */
-export function engineRoutes(services: { images: ImagesService; containers: ContainersService; system: SystemService; build?: BuildService }): Route[] {
+export function engineRoutes(services: { images: ImagesService; containers: ContainersService; system: SystemService; build?: BuildService; distribution?: DistributionService }): Route[] {
   return [
     ...systemRoutes(services.system),
     ...(services.build ? buildRoutes(services.build) : []),
     ...containerRoutes(services.containers),
-    ...imageRoutes(services.images),
+    ...distributionRoutes(services.distribution),
+    ...imageRoutes(services.images, services.distribution),
     ...emptyStoreRoutes(),
     ...unimplementedRoutes(),
   ];

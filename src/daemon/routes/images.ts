@@ -1,12 +1,15 @@
 import { invalidArgument, notImplemented } from "../../errdefs/index.js";
+import type { DistributionService } from "../../services/distribution-service.js";
 import type { ImagesService } from "../../services/types.js";
+import { decodeRegistryAuth } from "../../distribution/index.js";
 import type { JsonMessage } from "../../spec/engine.js";
 import type { ApiRequest } from "../api-request.js";
 import type { ApiResponse, JsonMessageWriter } from "../api-response.js";
 import { isCancelled, messageOf } from "../error-status.js";
 import type { Route } from "../route.js";
 
-export function imageRoutes(images: ImagesService): Route[] {
+/** `dist` is optional so the routes run over fake services in tests; without it pulls fail in the stream and pushes answer 501. */
+export function imageRoutes(images: ImagesService, dist?: DistributionService): Route[] {
   return [
     {
       method: "GET", path: "/images/json",
@@ -20,7 +23,7 @@ export function imageRoutes(images: ImagesService): Route[] {
     },
     {
       method: "POST", path: "/images/create",
-      handle: (req, res) => createImage(images, req, res),
+      handle: (req, res) => createImage(images, dist, req, res),
     },
     {
       method: "POST", path: "/images/load",
@@ -89,8 +92,13 @@ export function imageRoutes(images: ImagesService): Route[] {
     },
     {
       method: "POST", path: "/images/:name+/push",
-      handle() {
-        throw notImplemented("pushing images is not implemented in Berth yet");
+      async handle(req, res) {
+        if (!dist) throw notImplemented("pushing images is not implemented in Berth yet");
+        req.body.resume();
+        const auth = registryAuth(req);
+        await streamMessages(req, res, dist.push(req.params.name!, {
+          tag: req.query.get("tag") || undefined, signal: req.signal, ...(auth ? { auth } : {}),
+        }));
       },
     },
     {
@@ -109,8 +117,30 @@ async function save(images: ImagesService, names: string[], req: ApiRequest, res
   await res.bodyDone();
 }
 
-/** fromImage -> pull (not available yet); fromSrc -> import from the request body. */
-async function createImage(images: ImagesService, req: ApiRequest, res: ApiResponse): Promise<void> {
+/** The X-Registry-Auth header, decoded (absent, empty or "{}" -> undefined: the service decides). */
+function registryAuth(req: ApiRequest) {
+  const h = req.headers["x-registry-auth"];
+  return decodeRegistryAuth(Array.isArray(h) ? h[0] : h);
+}
+
+/**
+ * A pull or push as a JSON-message stream. Like dockerd, a failure before the first message is a plain
+ * HTTP error (the docker CLI prints "Error response from daemon: ..."); after it, an errorDetail line.
+ */
+async function streamMessages(req: ApiRequest, res: ApiResponse, messages: AsyncIterable<JsonMessage>): Promise<void> {
+  let out: JsonMessageWriter | undefined;
+  try {
+    for await (const msg of messages) (out ??= res.jsonStream()).write(msg);
+  } catch (err) {
+    if (req.signal.aborted || isCancelled(err)) return;
+    if (!out) throw err;
+    out.error(messageOf(err));
+  }
+  (out ?? res.jsonStream()).end();
+}
+
+/** fromImage -> pull from a registry; fromSrc -> import from the request body. */
+async function createImage(images: ImagesService, dist: DistributionService | undefined, req: ApiRequest, res: ApiResponse): Promise<void> {
   const q = req.query;
   const fromImage = q.get("fromImage");
   const fromSrc = q.get("fromSrc");
@@ -118,9 +148,20 @@ async function createImage(images: ImagesService, req: ApiRequest, res: ApiRespo
     req.body.resume();
     const tag = q.get("tag") ?? "";
     const ref = tag === "" ? fromImage : tag.startsWith("sha256:") ? `${fromImage}@${tag}` : `${fromImage}:${tag}`;
-    const out = res.jsonStream();
-    out.error(`pull access is not available for ${ref}: pulling from registries is not implemented in Berth yet`);
-    out.end();
+    if (!dist) {
+      const out = res.jsonStream();
+      out.error(`pull access is not available for ${ref}: pulling from registries is not implemented in Berth yet`);
+      out.end();
+      return;
+    }
+    // The API pulls every tag when the reference names none (the docker CLI always sends one unless -a).
+    const nameOnly = tag === "" && !/@|:[^/]*$/.test(fromImage);
+    const auth = registryAuth(req);
+    await streamMessages(req, res, dist.pull(ref, {
+      allTags: nameOnly, signal: req.signal,
+      ...(q.get("platform") ? { platform: q.get("platform")! } : {}),
+      ...(auth ? { auth } : {}),
+    }));
     return;
   }
   if (!fromSrc) throw invalidArgument("either fromImage or fromSrc must be given");

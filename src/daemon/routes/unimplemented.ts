@@ -18,7 +18,6 @@ const PENDING: [HttpMethod[], string, string][] = [
   [["GET"], "/containers/:id/attach/ws", "websocket attach"],
   [["POST"], "/build/cancel", "image builds"],
   [["POST"], "/session", "BuildKit sessions"],
-  [["POST"], "/auth", "registry login"],
   [["GET"], "/distribution/:name+/json", "registry access"],
   [["GET"], "/plugins", "plugins"],
   [["GET"], "/swarm", "swarm mode"],
