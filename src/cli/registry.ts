@@ -51,12 +51,14 @@ export const COMMANDS: CommandEntry[] = [
   { names: ["system events", "events"], load: async () => (await import("./commands/system/events.js")).events },
   { names: ["login"], load: async () => (await import("./commands/registry/login.js")).login },
   { names: ["logout"], load: async () => (await import("./commands/registry/logout.js")).logout },
+  { names: ["registry serve"], load: async () => (await import("./commands/registry/serve.js")).serve },
 ];
 
 export const GROUPS: Record<string, string> = {
   container: "Manage containers",
   image: "Manage images",
   system: "Manage Berth",
+  registry: "Run an OCI registry",
 };
 
 /** Finds the entry for argv's leading words: "container ls ..." or "ps ...". */

@@ -195,8 +195,12 @@ export class ImagesApi {
   }
 
   /** POST /images/create?fromImage: a JSON-message stream. */
-  async pull(fromImage: string, opts: { tag?: string; platform?: string; signal?: AbortSignal } = {}): Promise<AsyncGenerator<JsonMessage>> {
-    const res = await this.t.request("POST", "/images/create", { query: { fromImage, tag: opts.tag, platform: opts.platform || undefined }, signal: opts.signal });
+  async pull(fromImage: string, opts: { tag?: string; platform?: string; authConfig?: string; signal?: AbortSignal } = {}): Promise<AsyncGenerator<JsonMessage>> {
+    const res = await this.t.request("POST", "/images/create", {
+      query: { fromImage, tag: opts.tag, platform: opts.platform || undefined },
+      ...(opts.authConfig ? { headers: { "X-Registry-Auth": opts.authConfig } } : {}),
+      signal: opts.signal,
+    });
     return jsonMessages(res);
   }
 
@@ -232,6 +236,10 @@ export class ImagesApi {
 export class SystemApi {
   constructor(private readonly t: Transport) {}
   ping(signal?: AbortSignal): Promise<{ headers: Record<string, unknown>; body: string }> { return this.t.ping(signal); }
+  /** POST /auth: check credentials with a registry (the daemon logs in). */
+  auth(config: { username?: string; password?: string; serveraddress?: string; identitytoken?: string }): Promise<{ Status: string; IdentityToken?: string }> {
+    return this.t.json("POST", "/auth", { body: config });
+  }
   version(): Promise<SystemVersion> { return this.t.json("GET", "/version"); }
   info(): Promise<SystemInfo> { return this.t.json("GET", "/info"); }
   df(opts: { verbose?: boolean } = {}): Promise<DiskUsage> { return this.t.json("GET", "/system/df", { query: { verbose: opts.verbose || undefined } }); }

@@ -1,5 +1,5 @@
 import type { Command } from "../../command.js";
-import { StatusError } from "../../command.js";
+import { CredentialStore, dockerConfigPath, serverKey } from "../../credential-store.js";
 
 export const logout: Command = {
   name: "logout",
@@ -7,7 +7,13 @@ export const logout: Command = {
   usage: "[SERVER]",
   maxArgs: 1,
   flags: {},
-  async run() {
-    throw new StatusError("berth logout: not implemented yet (registry authentication comes with the registries work)", 1);
+  async run({ args, out, env }) {
+    const key = serverKey(args[0]);
+    const store = new CredentialStore(dockerConfigPath(env));
+    if (!(await store.erase(key))) {
+      out.line(`Not logged in to ${key}`);
+      return;
+    }
+    out.line(`Removing login credentials for ${key}`);
   },
 };
