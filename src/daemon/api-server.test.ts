@@ -139,7 +139,7 @@ describe("error mapping", () => {
   });
 
   test("not-implemented features answer 501", async () => {
-    const r = await call(sock, "POST", "/v1.47/build");
+    const r = await call(sock, "POST", "/v1.47/swarm/init");
     assert.equal(r.status, 501);
     assert.match(r.json<{ message: string }>().message, /not implemented/);
   });

@@ -224,7 +224,7 @@ test("bad input: unknown containers, duplicate names, malformed JSON", async () 
   assert.match(unknown.stderr, /No such object: nosuch|No such container: nosuch/);
   assert.equal((await d.api("POST", "/containers/nosuch/start")).status, 404);
   assert.match((await d.api("POST", "/containers/nosuch/start")).body, /No such container: nosuch/);
-  await d.docker(["create", "--name", "dup", "busybox"]);
+  await d.docker(["create", "--name", "dup", "busybox", "sleep", "60"]);
   const dup = await d.docker(["create", "--name", "dup", "busybox"]);
   assert.notEqual(dup.code, 0);
   assert.equal((await d.docker(["run", "--name", "dup", "busybox", "true"])).code, 125, "run exits 125 when the daemon refuses");
