@@ -5,6 +5,7 @@
 import { performance } from "node:perf_hooks";
 import { startBerth, startDockerd, rssKb, type Engine } from "./engines.js";
 import { run, BERTH } from "../helpers/daemon.js";
+import { registryBench } from "../registry/bench.js";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
 
@@ -64,6 +65,19 @@ async function main(): Promise<void> {
     }));
   } finally {
     await berth.stop();
+  }
+  try {
+    // Berth's own client and registry, in process (a dockerd peer would need a registry of its own).
+    const r = await registryBench({ log: (s) => console.error(s) });
+    Object.assign(results.berthd!, {
+      [`registry push, ${(r.imageBytes / 1e6).toFixed(0)} MB in 5 layers (MB/s)`]: r.pushMBps,
+      "registry pull, same image (MB/s)": r.pullMBps,
+      "one-layer-changed push: layers pushed": r.secondPushLayersPushed,
+      "one-layer-changed push: MB sent": r.secondPushBytesSent / 1e6,
+      "one-layer-changed push: changed layer (MB)": r.changedLayerBytes / 1e6,
+    });
+  } catch (err) {
+    console.error(`registry benchmark failed: ${(err as Error).message}`);
   }
   let dockerd: Engine | null = null;
   try {
