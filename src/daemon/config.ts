@@ -244,14 +244,16 @@ export function socketPathOf(host: string): string {
 }
 
 export function usage(): string {
-  const lines = ["Usage: berthd [OPTIONS]", "", "A container engine that speaks the Docker Engine API", "", "Options:"];
-  lines.push(`      --config string            Daemon configuration file (default "${DEFAULT_CONFIG_FILE}")`);
+  const typeName = (d: ConfigDef) => (d.kind === "string[]" ? "list" : d.kind === "int" ? "int" : "string");
+  const rows: [string, string][] = [["    --config string", `Daemon configuration file (default "${DEFAULT_CONFIG_FILE}")`]];
   for (const d of CONFIG_DEFS) {
     if (!d.flag) continue;
-    const left = `${d.short ? d.short + ", " : "    "}${d.flag} ${d.kind === "string[]" ? "list" : d.kind === "int" ? "int" : "string"}`;
     const def = (DEFAULTS as Record<string, unknown>)[d.field];
     const shown = Array.isArray(def) ? (def.length ? ` (default ${JSON.stringify(def)})` : "") : typeof def === "number" ? ` (default ${def})` : def ? ` (default "${String(def)}")` : "";
-    lines.push(`  ${left.padEnd(30)} ${d.summary}${shown}`);
+    rows.push([`${d.short ? d.short + ", " : "    "}${d.flag} ${typeName(d)}`, `${d.summary}${shown}`]);
   }
+  const w = Math.max(...rows.map(([l]) => l.length)) + 1;
+  const lines = ["Usage: berthd [OPTIONS]", "", "A container engine that speaks the Docker Engine API", "", "Options:"];
+  for (const [l, r] of rows) lines.push(`  ${l.padEnd(w)} ${r}`);
   return lines.join("\n") + "\n";
 }
