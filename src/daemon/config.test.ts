@@ -64,3 +64,24 @@ test("parseFlags knows help and version; socketPathOf strips the scheme", () => 
   assert.equal(parseFlags(["--help"]).help, true);
   assert.equal(socketPathOf("unix:///run/berth/berth.sock"), "/run/berth/berth.sock");
 });
+
+test("registry settings: concurrency limits from flag or file, an embedded registry object", async () => {
+  await withDir(async (dir) => {
+    const file = join(dir, "daemon.json");
+    await writeFile(file, JSON.stringify({ "max-concurrent-uploads": 2, "insecure-registries": ["10.0.0.0/8"], registry: { root: "reg", htpasswd: "/etc/htpasswd" } }));
+    const cfg = await loadConfig(["--config", file, "--max-concurrent-downloads", "7"]);
+    assert.equal(cfg.maxConcurrentDownloads, 7);
+    assert.equal(cfg.maxConcurrentUploads, 2);
+    assert.deepEqual(cfg.insecureRegistries, ["10.0.0.0/8"]);
+    assert.deepEqual(cfg.registry, { root: join(process.cwd(), "reg"), htpasswd: "/etc/htpasswd", addr: "127.0.0.1:5000" });
+    await writeFile(file, JSON.stringify({}));
+    const defaults = await loadConfig(["--config", file]);
+    assert.equal(defaults.maxConcurrentDownloads, 3);
+    assert.equal(defaults.registry, null);
+    await assert.rejects(loadConfig(["--config", file, "--max-concurrent-downloads", "0"]), { message: "invalid value for max-concurrent-downloads: must be a positive integer" });
+    await writeFile(file, JSON.stringify({ registry: { addr: "127.0.0.1:0" } }));
+    await assert.rejects(loadConfig(["--config", file]), { message: "invalid value for registry: root is required" });
+    await writeFile(file, JSON.stringify({ registry: { root: "/r", port: 5000 } }));
+    await assert.rejects(loadConfig(["--config", file]), { message: "invalid value for registry: unknown keys port" });
+  });
+});
