@@ -13,6 +13,8 @@ export interface ContainerRecord {
   config: ContainerConfig;
   hostConfig: HostConfig;
   networking: Record<string, EndpointSettings>;
+  /** NetworkingConfig.EndpointsConfig of create (aliases, --ip), applied at every start. */
+  endpointsConfig?: Record<string, EndpointSettings> | null;
   path: string;
   args: string[];
   snapshotKey: string;

@@ -49,6 +49,8 @@ export interface SpecInput {
   seccompDefault: SeccompProfile;
   host: HostFacts;
   netnsPath?: string;           // join an existing network namespace
+  /** User mounts already in OCI form (the volumes service's plan), after `mounts`. */
+  ociMounts?: OciMount[];
 }
 
 type SecurityOpts = { noNewPrivileges: boolean; seccomp: "default" | "unconfined" | SeccompProfile };
@@ -176,7 +178,7 @@ export function buildOciSpec(input: SpecInput): OciSpec {
   if (rl) process.rlimits = rl;
 
   // Default mounts; user mounts replace any default at the same destination (or under /dev when /dev is mounted).
-  const userDests = new Set(input.mounts.map((m) => m.destination));
+  const userDests = new Set([...input.mounts.map((m) => m.destination), ...(input.ociMounts ?? []).map((m) => m.destination)]);
   const shm = hc.ShmSize && hc.ShmSize > 0 ? hc.ShmSize : DEFAULT_SHM_SIZE;
   const defaults: OciMount[] = [
     { destination: "/proc", type: "proc", source: "proc", options: ["nosuid", "noexec", "nodev"] },
@@ -204,6 +206,7 @@ export function buildOciSpec(input: SpecInput): OciSpec {
   }
   const sorted = [...input.mounts].sort((a, b) => a.destination.split("/").length - b.destination.split("/").length);
   for (const m of sorted) mounts.push(ociMountOf(m));
+  for (const m of input.ociMounts ?? []) mounts.push({ ...m, options: [...(m.options ?? [])] });
   if (useInit) mounts.push({ destination: INIT_PATH, type: "bind", source: input.initBinary!, options: ["bind", "ro"] });
 
   const namespaces: OciNamespace[] = [{ type: "mount" }];

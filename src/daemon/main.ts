@@ -16,16 +16,18 @@ async function openLocalServices(cfg: DaemonConfig, logger: Logger): Promise<Dae
     import("../services/distribution-service.js"),
   ]);
   const images = await LocalImagesService.open({ dataRoot: cfg.dataRoot, logger: logger.child({ module: "images" }) });
+  const { networks, volumes } = await openNetVol(cfg, logger);
   let containers: Awaited<ReturnType<typeof LocalContainersService.open>> | undefined;
   try {
     containers = await LocalContainersService.open({
       dataRoot: cfg.dataRoot, execRoot: cfg.execRoot, runtime: cfg.runtime, images, snapshotter: images.snapshotter,
-      logger: logger.child({ module: "containers" }),
+      logger: logger.child({ module: "containers" }), networks, volumes,
     });
     images.setUsage(containers);
     await containers.restore();
   } catch (err) {
     await containers?.close().catch(() => {});
+    await networks.close().catch(() => {});
     await closeIfPossible(images).catch(() => {});
     throw err;
   }
@@ -49,12 +51,29 @@ async function openLocalServices(cfg: DaemonConfig, logger: Logger): Promise<Dae
     containers: c,
     build,
     distribution,
+    networks,
+    volumes,
     async close() {
       await registry?.close();
       await c.close();
+      await networks.close();
       await closeIfPossible(images);
     },
   };
+}
+
+/** Networks and volumes; DNS forwarding stays off and containers never see the host's resolver. */
+async function openNetVol(cfg: DaemonConfig, logger: Logger) {
+  const [{ LocalNetworksService }, { LocalVolumesService }] = await Promise.all([
+    import("../services/networks-service.js"),
+    import("../services/volumes-service.js"),
+  ]);
+  const networks = new LocalNetworksService({
+    dataRoot: cfg.dataRoot, execRoot: cfg.execRoot, chainPrefix: cfg.chainPrefix, defaultBridge: cfg.bridge,
+    ...(cfg.bip ? { bip: cfg.bip } : {}), ...(cfg.defaultAddressPools.length ? { defaultAddressPools: cfg.defaultAddressPools } : {}),
+    dns: cfg.dns, hostResolvConf: null, log: logger.child({ module: "networks" }),
+  });
+  return { networks, volumes: new LocalVolumesService({ dataRoot: cfg.dataRoot }) };
 }
 
 /** daemon.json "registry": an OCI registry served by berthd itself, with its own root. */

@@ -16,6 +16,10 @@ import { buildRoutes } from "./routes/build.js";
 import { distributionRoutes } from "./routes/distribution.js";
 import { systemRoutes } from "./routes/system.js";
 import { emptyStoreRoutes, unimplementedRoutes } from "./routes/unimplemented.js";
+import { networkRoutes } from "./routes/networks.js";
+import { volumeRoutes } from "./routes/volumes.js";
+import type { NetworksService } from "../services/networks-service.js";
+import type { VolumesService } from "../services/volumes-service.js";
 
 export interface DaemonServices {
   images: ImagesService;
@@ -23,6 +27,8 @@ export interface DaemonServices {
   build?: BuildService;
   /** Pull, push and login; without it those endpoints answer 501. */
   distribution?: DistributionService;
+  networks?: NetworksService;
+  volumes?: VolumesService;
   /** Stop watching; containers keep running under their monitors. */
   close(): Promise<void>;
 }
@@ -40,15 +46,18 @@ export interface StartDaemonOptions {
 }
 
 /** Every Engine API route, in match order (static paths before greedy image names). */
-export function engineRoutes(services: { images: ImagesService; containers: ContainersService; system: SystemService; build?: BuildService; distribution?: DistributionService }): Route[] {
+export function engineRoutes(services: { images: ImagesService; containers: ContainersService; system: SystemService; build?: BuildService; distribution?: DistributionService; networks?: NetworksService; volumes?: VolumesService }): Route[] {
+  const have = { networks: !!services.networks, volumes: !!services.volumes };
   return [
     ...systemRoutes(services.system),
     ...(services.build ? buildRoutes(services.build) : []),
     ...containerRoutes(services.containers),
     ...distributionRoutes(services.distribution),
     ...imageRoutes(services.images, services.distribution),
-    ...emptyStoreRoutes(),
-    ...unimplementedRoutes(),
+    ...(services.networks ? networkRoutes(services.networks, services.containers) : []),
+    ...(services.volumes ? volumeRoutes(services.volumes) : []),
+    ...emptyStoreRoutes(have),
+    ...unimplementedRoutes(have),
   ];
 }
 

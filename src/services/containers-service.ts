@@ -15,9 +15,9 @@ import { applyChanges } from "../images/index.js";
 import { extractArchive, listChanges, packDiff, packTree, resolveInRoot } from "../images/layer/index.js";
 import type { Snapshotter } from "../snapshots/snapshotter.js";
 import type {
-  ChangeItem, ContainerConfig, ContainerCreateBody, ContainerInspect, ContainerSummary, Filters, HostConfig,
+  ChangeItem, ContainerConfig, ContainerCreateBody, ContainerInspect, ContainerSummary, EndpointSettings, Filters, HostConfig, PortBinding,
 } from "../spec/engine.js";
-import type { OciDevice, SeccompProfile } from "../spec/oci-runtime.js";
+import type { OciDevice, OciMount, SeccompProfile } from "../spec/oci-runtime.js";
 import { cgroupPids, oomKilled, removeCgroup } from "../sys/cgroups.js";
 import { forwardStdin } from "../sys/attach-stdin.js";
 import { RuntimeCreateError, startConmon } from "../sys/conmon.js";
@@ -38,6 +38,8 @@ import { goArch } from "../containers/seccomp.js";
 import { statusText } from "../containers/status-text.js";
 import { resolveUser } from "../containers/user.js";
 import { atomicWrite, newId, ZERO_TIME, type Logger } from "../util/index.js";
+import type { AttachOptions as NetworkAttachOptions, AttachResult, NetworksService } from "./networks-service.js";
+import type { VolumesService } from "./volumes-service.js";
 import type {
   AttachOptions, ContainersService, ImagesService, ImageUsage, LogEntry, LogOptions, PathStat, WaitCondition,
 } from "./types.js";
@@ -80,6 +82,10 @@ export interface ContainersServiceOptions {
   images: ImagesService;
   snapshotter: Snapshotter;
   logger: Logger;
+  /** Networks (default bridge, user networks, ports); without it every container gets a fresh namespace with only loopback. */
+  networks?: NetworksService;
+  /** Named and anonymous volumes; without it only binds and tmpfs. */
+  volumes?: VolumesService;
 }
 
 /** Containers on an OCI runtime under conmon, with Docker's semantics. */
@@ -89,6 +95,8 @@ export class LocalContainersService implements ContainersService, ImageUsage {
   readonly #images: ImagesService;
   readonly #snap: Snapshotter;
   readonly #log: Logger;
+  readonly #networks: NetworksService | undefined;
+  readonly #volumes: VolumesService | undefined;
   readonly #runtime: RuncRuntime;
   readonly #exitDir: string;
   readonly #byId = new Map<string, Live>();
@@ -106,6 +114,8 @@ export class LocalContainersService implements ContainersService, ImageUsage {
     this.#images = o.images;
     this.#snap = o.snapshotter;
     this.#log = o.logger;
+    this.#networks = o.networks;
+    this.#volumes = o.volumes;
     const rt = o.runtime ?? "runc";
     this.#runtime = new RuncRuntime(RUNTIMES[rt] ?? rt, join(o.execRoot, "runc"));
     this.#exitDir = join(o.execRoot, "exits");
@@ -231,10 +241,19 @@ export class LocalContainersService implements ContainersService, ImageUsage {
     }
     validateRestartPolicy(hc.RestartPolicy, !!hc.AutoRemove);
     parseSecurityOpts(hc.SecurityOpt);
-    const planned = planMounts(hc);
-    const netMode = hc.NetworkMode || "default";
-    if (netMode.startsWith("container:")) throw invalidArgument(`network mode ${netMode} is not supported yet`);
+    const planned = this.#volumes ? [] : planMounts(hc);
+    let netMode = hc.NetworkMode || "default";
+    if (netMode.startsWith("container:")) {
+      if (!this.#networks) throw invalidArgument(`network mode ${netMode} is not supported yet`);
+      netMode = hc.NetworkMode = `container:${this.#find(netMode.slice("container:".length)).rec.id}`;
+    } else if (this.#networks && !["default", "bridge", "host", "none"].includes(netMode)) {
+      await this.#networks.inspect(netMode);
+    }
     if (!hc.NetworkMode) hc.NetworkMode = "default";
+    const volumesFrom = (hc.VolumesFrom ?? []).map((v) => {
+      const [ref, mode] = v.split(":") as [string, string?];
+      return `${this.#find(ref).rec.id}${mode ? `:${mode}` : ""}`;
+    });
     if (hc.Init && !this.#initBinary) throw invalidArgument("--init: no init binary (tini-static or catatonit) found on the host");
     if (hc.Memory && hc.Memory < 6 * 1024 * 1024) throw invalidArgument("Minimum memory limit allowed is 6MB");
 
@@ -261,13 +280,25 @@ export class LocalContainersService implements ContainersService, ImageUsage {
     const dir = join(this.#root, id);
     await mkdir(join(dir, "bundle", "rootfs"), { recursive: true, mode: 0o710 });
     let prepared = false;
+    let volumesPlanned = false;
     try {
       await this.#snap.prepare(id, image.topSnapshot, { labels: { "berth.container": id } });
       prepared = true;
       const { path, args } = pathAndArgs(config);
+      let mountPoints = planned.map(mountPointOf);
+      if (this.#volumes) {
+        const plan = await this.#volumes.plan({ binds: hc.Binds ?? null, mounts: hc.Mounts ?? null, tmpfs: hc.Tmpfs ?? null, volumesFrom, imageVolumes: config.Volumes ?? null }, id);
+        volumesPlanned = true;
+        mountPoints = plan.mountPoints;
+      }
+      const netName = netMode === "default" ? "bridge" : netMode.startsWith("container:") ? "" : netMode;
+      // The CLI names the default network "default" in EndpointsConfig; it is the network "bridge".
+      const endpointsConfig = Object.fromEntries(Object.entries(body.NetworkingConfig?.EndpointsConfig ?? {}).map(([k, v]) => [k === "default" ? "bridge" : k, v]));
       const rec: ContainerRecord = {
         id, name, created: new Date().toISOString(), image: body.Image, imageId: image.id, config, hostConfig: hc,
-        networking: {}, path, args, snapshotKey: id, platform: "linux", mounts: planned.map(mountPointOf), restartCount: 0,
+        networking: netName ? { [netName]: blankEndpoint(endpointsConfig[netName]) } : {},
+        endpointsConfig: Object.keys(endpointsConfig).length ? endpointsConfig : null,
+        path, args, snapshotKey: id, platform: "linux", mounts: mountPoints, restartCount: 0,
         manuallyStopped: false, hasBeenStarted: false,
         state: { status: "created", pid: 0, conmonPid: 0, exitCode: 0, error: "", startedAt: ZERO_TIME, finishedAt: ZERO_TIME, oomKilled: false },
       };
@@ -279,7 +310,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       this.#checkNameFree(name);
       const live = this.#adopt(rec);
       try {
-        await this.#writeNetworkFiles(live);
+        if (!this.#networks) await this.#writeNetworkFiles(live);
         await saveRecord(dir, rec);
       } catch (err) {
         this.#byId.delete(id);
@@ -289,6 +320,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       return { Id: id, Warnings: warnings };
     } catch (err) {
       if (prepared) await this.#snap.remove(id).catch(() => {});
+      if (volumesPlanned) await this.#volumes?.release(id, { removeAnonymous: true }).catch(() => {});
       await rm(dir, { recursive: true, force: true });
       throw err;
     }
@@ -392,12 +424,23 @@ export class LocalContainersService implements ContainersService, ImageUsage {
     const p = this.#paths(live);
     if (live.restartTimer) { clearTimeout(live.restartTimer); live.restartTimer = null; }
     let mounted = false;
+    let net: AttachResult | null = null;
     try {
       const stale = await stat(join(this.#runtime.root, rec.id)).then(() => true, () => false);
       await Promise.all([unlink(p.exitFile).catch(() => {}), stale ? this.#runtime.delete(rec.id, true).catch(() => {}) : null]);
       await this.#mountRootfs(live);
       mounted = true;
-      const planned = planMounts(rec.hostConfig);
+      const planned = this.#volumes ? [] : planMounts(rec.hostConfig);
+      let ociMounts: OciMount[] = [];
+      if (this.#volumes) {
+        await this.#volumes.populate(rec.id, p.rootfs);
+        ociMounts = (await this.#volumes.planned(rec.id))?.mounts ?? [];
+      }
+      if (this.#networks) {
+        await this.#networks.detach(rec.id);
+        net = await this.#networks.attach(rec.id, this.#attachOptions(rec));
+        rec.networking = net.endpoints;
+      }
       await Promise.all(planned.filter((m) => m.type === "bind").map(async (m) => {
         const exists = await stat(m.source).then(() => true, () => false);
         if (exists) return;
@@ -411,8 +454,9 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       ]);
       const user = resolveUser(rec.config.User, passwd, group, rec.hostConfig.GroupAdd ?? []);
       const spec = buildOciSpec({
-        id: rec.id, config: rec.config, hostConfig: rec.hostConfig, rootfs: p.rootfs, user, mounts: planned,
-        files: { hostname: p.hostname, hosts: p.hosts, resolvConf: p.resolvConf },
+        id: rec.id, config: rec.config, hostConfig: rec.hostConfig, rootfs: p.rootfs, user, mounts: planned, ociMounts,
+        files: net ? { hostname: net.hostnameFile, hosts: net.hostsFile, resolvConf: net.resolvConf } : { hostname: p.hostname, hosts: p.hosts, resolvConf: p.resolvConf },
+        ...(net?.netnsPath ? { netnsPath: net.netnsPath } : {}),
         ...(this.#initBinary ? { initBinary: this.#initBinary } : {}),
         seccompDefault: SECCOMP_DEFAULT, host: { ...this.#host, arch: goArch(), devices },
       });
@@ -441,6 +485,10 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       if (await stat(p.exitFile).then(() => true, () => false)) void this.#onExitFile(rec.id);
     } catch (err) {
       if (mounted) await this.#releaseRootfs(live).catch(() => {});
+      if (net) {
+        await this.#networks!.detach(rec.id).catch((e) => this.#log.warn("network detach failed", { id: rec.id, err: e }));
+        rec.networking = blankEndpoints(rec.networking);
+      }
       rec.state.exitCode = 0;
       const e = this.#startError(err, rec);
       rec.state.error = e.message;
@@ -451,10 +499,21 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       live.events.emit("exit", rec.state.exitCode);
       live.events.emit("stopped");
       if (rec.hostConfig.AutoRemove) {
-        setImmediate(() => void this.#removeLocked(live, { force: true }).catch(() => {}));
+        setImmediate(() => void this.#removeLocked(live, { force: true, volumes: true }).catch(() => {}));
       }
       throw e;
     }
+  }
+
+  #attachOptions(rec: ContainerRecord): NetworkAttachOptions {
+    const c = rec.config;
+    const hc = rec.hostConfig;
+    return {
+      name: rec.name.slice(1), networkMode: hc.NetworkMode || "default", endpointsConfig: rec.endpointsConfig ?? null,
+      portBindings: hc.PortBindings ?? null, publishAll: !!hc.PublishAllPorts, exposedPorts: c.ExposedPorts ?? null,
+      dns: hc.Dns ?? [], dnsSearch: hc.DnsSearch ?? [], dnsOptions: hc.DnsOptions ?? [], extraHosts: hc.ExtraHosts ?? [],
+      hostname: c.Hostname || rec.id.slice(0, 12), domainname: c.Domainname || "",
+    };
   }
 
   /** Docker's translateContainerdStartErr: 127 for a missing command, 126 when it cannot be invoked. */
@@ -536,15 +595,22 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       this.#runtime.delete(rec.id, true).catch((err) => this.#log.warn("runtime delete failed", { id: rec.id, err })),
       this.#releaseRootfs(live).catch((err) => this.#log.warn("unmount failed", { id: rec.id, err })),
     ]);
-    await Promise.all([unlink(p.exitFile).catch(() => {}), removeCgroup(this.#cgroupsPath(rec))]);
+    await Promise.all([unlink(p.exitFile).catch(() => {}), removeCgroup(this.#cgroupsPath(rec)), this.#detachNetwork(live)]);
     if (rec.hostConfig.AutoRemove) {
-      setImmediate(() => void this.remove(rec.id, { force: true }).catch((err) => {
+      setImmediate(() => void this.remove(rec.id, { force: true, volumes: true }).catch((err) => {
         if (!isNotFound(err)) this.#log.warn("auto-remove failed", { id: rec.id, err });
       }));
     } else if (restart) {
       live.backoff = nextBackoff(live.backoff, ranMs);
       this.#scheduleRestart(live, live.backoff);
     }
+  }
+
+  async #detachNetwork(live: Live): Promise<void> {
+    if (!this.#networks) return;
+    await this.#networks.detach(live.rec.id).catch((err) => this.#log.warn("network detach failed", { id: live.rec.id, err }));
+    live.rec.networking = blankEndpoints(live.rec.networking);
+    await this.#save(live).catch(() => {});
   }
 
   #scheduleRestart(live: Live, delay: number): void {
@@ -713,7 +779,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
     await this.#removeLocked(live, opts);
   }
 
-  async #removeLocked(live: Live, opts: { force?: boolean }): Promise<void> {
+  async #removeLocked(live: Live, opts: { force?: boolean; volumes?: boolean }): Promise<void> {
     const rec = live.rec;
     const st = rec.state.status;
     if (st === "restarting" && !opts.force) {
@@ -744,6 +810,8 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       if (await stat(join(this.#runtime.root, rec.id)).then(() => true, () => false)) await this.#runtime.delete(rec.id, true).catch(() => {});
       await this.#mountOp(live, async () => { live.mountUsers = 0; await unmountAll(p.rootfs); });
       await this.#snap.remove(rec.snapshotKey).catch((err) => { if (!isNotFound(err)) throw err; });
+      await this.#networks?.forget(rec.id).catch((err) => this.#log.warn("network cleanup failed", { id: rec.id, err }));
+      await this.#volumes?.release(rec.id, { removeAnonymous: !!opts.volumes }).catch((err) => this.#log.warn("volume release failed", { id: rec.id, err }));
       await Promise.all([
         rm(live.dir, { recursive: true, force: true }), unlink(p.exitFile).catch(() => {}), removeCgroup(this.#cgroupsPath(rec)),
         rm(join(this.#execRoot, "sock", rec.id), { force: true }),
@@ -805,11 +873,12 @@ export class LocalContainersService implements ContainersService, ImageUsage {
     if (opts.limit && opts.limit > 0) lives = lives.slice(0, opts.limit);
     return Promise.all(lives.map(async (l) => {
       const r = l.rec;
+      const net = await this.#networks?.settings(r.id).catch(() => null) ?? null;
       const s: ContainerSummary = {
         Id: r.id, Names: [r.name], Image: r.image, ImageID: r.imageId, Command: commandText(r.path, r.args),
-        Created: Math.floor(Date.parse(r.created) / 1000), Ports: [], Labels: r.config.Labels ?? {}, State: r.state.status,
+        Created: Math.floor(Date.parse(r.created) / 1000), Ports: net ? portList(net.ports) : [], Labels: r.config.Labels ?? {}, State: r.state.status,
         Status: statusText({ status: r.state.status, exitCode: r.state.exitCode, startedAt: r.state.startedAt, finishedAt: r.state.finishedAt }),
-        HostConfig: { NetworkMode: r.hostConfig.NetworkMode || "default" }, NetworkSettings: { Networks: { ...r.networking } }, Mounts: r.mounts,
+        HostConfig: { NetworkMode: r.hostConfig.NetworkMode || "default" }, NetworkSettings: { Networks: { ...(net?.endpoints ?? r.networking) } }, Mounts: r.mounts,
       };
       if (opts.size) Object.assign(s, await this.#sizes(l));
       return s;
@@ -829,6 +898,9 @@ export class LocalContainersService implements ContainersService, ImageUsage {
     const s = r.state;
     const upper = await this.#snap.dir(r.snapshotKey).catch(() => "");
     const lowers = await this.#snap.parentDirs(r.snapshotKey).catch(() => [] as string[]);
+    const net = await this.#networks?.settings(r.id).catch(() => null) ?? null;
+    const networks = { ...(net?.endpoints ?? r.networking) };
+    const primary = networks["bridge"];
     const out: ContainerInspect = {
       Id: r.id, Created: r.created, Path: r.path, Args: r.args,
       State: {
@@ -836,7 +908,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
         Restarting: s.status === "restarting", OOMKilled: s.oomKilled, Dead: s.status === "dead", Pid: s.pid,
         ExitCode: s.exitCode, Error: s.error, StartedAt: s.startedAt, FinishedAt: s.finishedAt,
       },
-      Image: r.imageId, ResolvConfPath: p.resolvConf, HostnamePath: p.hostname, HostsPath: p.hosts, LogPath: p.log,
+      Image: r.imageId, ResolvConfPath: net?.resolvConf ?? p.resolvConf, HostnamePath: net?.hostnameFile ?? p.hostname, HostsPath: net?.hostsFile ?? p.hosts, LogPath: p.log,
       Name: r.name, RestartCount: r.restartCount, Driver: "overlay2", Platform: r.platform, MountLabel: "", ProcessLabel: "",
       AppArmorProfile: "", ExecIDs: null, HostConfig: r.hostConfig,
       GraphDriver: {
@@ -845,8 +917,11 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       },
       Mounts: r.mounts, Config: r.config,
       NetworkSettings: {
-        Bridge: "", SandboxID: "", SandboxKey: "", Ports: {}, Networks: { ...r.networking },
+        Bridge: "", SandboxID: net?.netnsPath ? r.id : "", SandboxKey: net?.netnsPath ?? "", Ports: net?.ports ?? {}, Networks: networks,
         HairpinMode: false, LinkLocalIPv6Address: "", LinkLocalIPv6PrefixLen: 0,
+        // Docker repeats the default bridge's endpoint at the top level (deprecated, still read by scripts).
+        EndpointID: primary?.EndpointID ?? "", Gateway: primary?.Gateway ?? "", GlobalIPv6Address: "", GlobalIPv6PrefixLen: 0,
+        IPAddress: primary?.IPAddress ?? "", IPPrefixLen: primary?.IPPrefixLen ?? 0, IPv6Gateway: "", MacAddress: primary?.MacAddress ?? "",
       },
     };
     if (opts.size) Object.assign(out, await this.#sizes(l));
@@ -1120,6 +1195,9 @@ export class LocalContainersService implements ContainersService, ImageUsage {
   // ---------------------------------------------------------------- restore / close
 
   async restore(): Promise<void> {
+    // Networking first: endpoints of running containers are kept (rules reapplied), every other one is dropped.
+    const live = [...this.#byId.values()].filter((l) => l.rec.state.status === "running" || l.rec.state.status === "paused").map((l) => l.rec.id);
+    await this.#networks?.restore(live);
     await Promise.all([...this.#byId.values()].map((live) => this.#restoreOne(live).catch((err) => {
       this.#log.error("restore failed", { id: live.rec.id, err });
     })));
@@ -1187,7 +1265,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
         rec.state.status = "restarting";
         this.#scheduleRestart(live, 0);
       }
-      if (rec.hostConfig.AutoRemove && st === "exited") await this.#removeLocked(live, { force: true });
+      if (rec.hostConfig.AutoRemove && st === "exited") await this.#removeLocked(live, { force: true, volumes: true });
     }
   }
 
@@ -1228,4 +1306,29 @@ function parseUntil(v: string): number {
   const t = Date.parse(v);
   if (Number.isNaN(t)) throw invalidArgument(`invalid filter 'until=${v}'`);
   return t;
+}
+
+function blankEndpoint(cfg?: EndpointSettings | null): EndpointSettings {
+  return {
+    IPAMConfig: cfg?.IPAMConfig ?? null, Links: cfg?.Links ?? null, Aliases: cfg?.Aliases ?? null, MacAddress: "", NetworkID: "", EndpointID: "",
+    Gateway: "", IPAddress: "", IPPrefixLen: 0, IPv6Gateway: "", GlobalIPv6Address: "", GlobalIPv6PrefixLen: 0, DNSNames: null,
+  };
+}
+
+/** A stopped container keeps its networks by name, without addresses (as Docker shows it). */
+function blankEndpoints(eps: Record<string, EndpointSettings>): Record<string, EndpointSettings> {
+  const out: Record<string, EndpointSettings> = {};
+  for (const [name, e] of Object.entries(eps)) out[name] = { ...blankEndpoint(e), NetworkID: e.NetworkID ?? "" };
+  return out;
+}
+
+/** The ps Ports column data from inspect's Ports map. */
+function portList(ports: Record<string, PortBinding[] | null>): ContainerSummary["Ports"] {
+  const out: ContainerSummary["Ports"] = [];
+  for (const [key, binds] of Object.entries(ports)) {
+    const [port, proto = "tcp"] = key.split("/") as [string, string?];
+    if (!binds?.length) { out.push({ PrivatePort: Number(port), Type: proto }); continue; }
+    for (const b of binds) out.push({ IP: b.HostIp || "0.0.0.0", PrivatePort: Number(port), PublicPort: Number(b.HostPort), Type: proto });
+  }
+  return out;
 }

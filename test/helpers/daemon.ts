@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { request } from "node:http";
+import { randomBytes, randomInt } from "node:crypto";
 
 /** The repository root (dist/test/helpers -> ../../..). */
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
@@ -91,7 +92,10 @@ export async function startDaemon(opts: { args?: string[] } = {}): Promise<TestD
     });
 
   const env = { BERTH_HOST: host, DOCKER_HOST: host, DOCKER_CONFIG: join(root, "docker-config") };
-  await import("node:fs/promises").then((fs) => fs.writeFile(join(root, "daemon.json"), "{}"));
+  // Own bridge, subnets and iptables chains per test daemon: parallel daemons never collide, docker0/172.17 never touched.
+  const token = randomBytes(3).toString("hex");
+  const net = { bridge: `brt${token}`, "iptables-chain-prefix": `BT${token}`, bip: `10.213.${randomInt(256)}.1/24`, "default-address-pools": [{ base: `10.214.${randomInt(256)}.0/24`, size: 28 }] };
+  await import("node:fs/promises").then((fs) => fs.writeFile(join(root, "daemon.json"), JSON.stringify(net)));
   try {
     await launch();
   } catch (err) {
@@ -122,11 +126,20 @@ export async function startDaemon(opts: { args?: string[] } = {}): Promise<TestD
           clearTimeout(t);
         }
       } finally {
+        await cleanupNetworks(dataRoot, execRoot, net).catch(() => {});
         await cleanupRoot(root, execRoot);
       }
     },
   };
   return daemon;
+}
+
+/** The test daemon's bridges, endpoints and iptables chains go with it. */
+async function cleanupNetworks(dataRoot: string, execRoot: string, net: { bridge: string; "iptables-chain-prefix": string; bip: string }): Promise<void> {
+  if (!existsSync(join(dataRoot, "networks"))) return;
+  const { LocalNetworksService } = await import("../../src/services/networks-service.js");
+  const svc = new LocalNetworksService({ dataRoot, execRoot, chainPrefix: net["iptables-chain-prefix"], defaultBridge: net.bridge, bip: net.bip, hostResolvConf: null });
+  await svc.destroyAll();
 }
 
 /** Last line of defence: whatever a test left under its root (mounts, runc containers, conmon) goes. */

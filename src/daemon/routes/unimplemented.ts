@@ -30,8 +30,9 @@ const PENDING: [HttpMethod[], string, string][] = [
   [["GET"], "/configs", "swarm mode"],
 ];
 
-export function unimplementedRoutes(): Route[] {
-  return PENDING.flatMap(([methods, path, feature]) =>
+/** `have`: features whose real routes are mounted, so their placeholders stay out. */
+export function unimplementedRoutes(have: { networks?: boolean; volumes?: boolean } = {}): Route[] {
+  return PENDING.filter(([, , feature]) => !(have.networks && feature === "networks") && !(have.volumes && feature === "volumes")).flatMap(([methods, path, feature]) =>
     methods.map((method): Route => ({
       method, path,
       handle() {
@@ -46,8 +47,8 @@ export function unimplementedRoutes(): Route[] {
  * to list or prune, no user networks to prune, and no network, volume or plugin of any name (`docker inspect x` probes each kind in turn and needs
  * a not-found, not a 501, to reach "No such object").
  */
-export function emptyStoreRoutes(): Route[] {
-  return [
+export function emptyStoreRoutes(have: { networks?: boolean; volumes?: boolean } = {}): Route[] {
+  const routes: Route[] = [
     { method: "GET", path: "/volumes", handle: (_req, res) => res.json({ Volumes: [], Warnings: [] }) },
     { method: "GET", path: "/volumes/:name", handle: (req) => { throw notFound(`get ${req.params.name}: no such volume`); } },
     { method: "GET", path: "/networks/:id", handle: (req) => { throw notFound(`network ${req.params.id} not found`); } },
@@ -56,4 +57,5 @@ export function emptyStoreRoutes(): Route[] {
     { method: "POST", path: "/volumes/prune", handle: (_req, res) => res.json({ VolumesDeleted: null, SpaceReclaimed: 0 }) },
     { method: "POST", path: "/networks/prune", handle: (_req, res) => res.json({ NetworksDeleted: null }) },
   ];
+  return routes.filter((r) => !(have.networks && r.path.startsWith("/networks")) && !(have.volumes && r.path.startsWith("/volumes")));
 }
