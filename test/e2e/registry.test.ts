@@ -95,6 +95,11 @@ test("docker push, push again, rmi, pull and run through berth's registry", asyn
 
   const byDigest = await d.docker(["pull", `${reg.address}/bb@${digest}`]);
   assert.equal(byDigest.code, 0, byDigest.stderr);
+  const platform = await d.docker(["pull", "--platform", "linux/amd64", ref]);
+  assert.equal(platform.code, 0, platform.stderr);
+  const otherPlatform = await d.docker(["pull", "--platform", "linux/s390x", ref]);
+  assert.equal(otherPlatform.code, 1);
+  assert.match(otherPlatform.stderr, /does not match the specified platform: wanted linux\/s390x/);
 
   const run = await d.docker(["run", "--rm", "--network", "none", ref, "echo", "pulled and running"]);
   assert.equal(run.code, 0, run.stderr + d.logs());
