@@ -16,6 +16,12 @@ import { buildRoutes } from "./routes/build.js";
 import { distributionRoutes } from "./routes/distribution.js";
 import { systemRoutes } from "./routes/system.js";
 import { emptyStoreRoutes, unimplementedRoutes } from "./routes/unimplemented.js";
+import { execRoutes } from "./routes/exec.js";
+import { statsRoutes, statsTargetOf } from "./routes/stats.js";
+import { eventRoutes } from "./routes/events.js";
+import { EventBus, withContainerEvents, withImageEvents } from "../services/events.js";
+import { ExecService } from "../services/exec-service.js";
+import { StatsSampler } from "../containers/stats-sampler.js";
 import { networkRoutes } from "./routes/networks.js";
 import { volumeRoutes } from "./routes/volumes.js";
 import type { NetworksService } from "../services/networks-service.js";
@@ -46,10 +52,14 @@ export interface StartDaemonOptions {
 }
 
 /** Every Engine API route, in match order (static paths before greedy image names). */
-export function engineRoutes(services: { images: ImagesService; containers: ContainersService; system: SystemService; build?: BuildService; distribution?: DistributionService; networks?: NetworksService; volumes?: VolumesService }): Route[] {
+export function engineRoutes(services: { images: ImagesService; containers: ContainersService; system: SystemService; build?: BuildService; distribution?: DistributionService; networks?: NetworksService; volumes?: VolumesService; exec?: ExecService; stats?: StatsSampler; events?: EventBus }): Route[] {
   const have = { networks: !!services.networks, volumes: !!services.volumes };
   return [
+    // Before systemRoutes: its /events is a placeholder for daemons without an event bus.
+    ...(services.events ? eventRoutes(services.events) : []),
     ...systemRoutes(services.system),
+    ...(services.exec ? execRoutes(services.exec) : []),
+    ...(services.stats ? statsRoutes(services.stats) : []),
     ...(services.build ? buildRoutes(services.build) : []),
     ...containerRoutes(services.containers),
     ...distributionRoutes(services.distribution),
@@ -72,14 +82,18 @@ export async function startDaemon(cfg: DaemonConfig, opts: StartDaemonOptions): 
     for (const f of undo.reverse()) await f().catch((err) => logger.warn("cleanup failed", { error: err }));
   };
   try {
-    const services = await opts.openServices();
-    undo.push(() => services.close());
+    const opened = await opts.openServices();
+    undo.push(() => opened.close());
+    const events = new EventBus();
+    const services = { ...opened, containers: withContainerEvents(opened.containers, events), images: withImageEvents(opened.images, events) };
+    const exec = new ExecService({ containers: services.containers, execRoot: cfg.execRoot, runtime: cfg.runtime, events });
+    const stats = new StatsSampler(statsTargetOf(services.containers));
     const system = new SystemService({
       images: services.images, containers: services.containers, dataRoot: cfg.dataRoot, runtime: cfg.runtime,
       serverVersion: opts.serverVersion, apiVersion: API_VERSION, minApiVersion: MIN_API_VERSION,
       registryMirrors: cfg.registryMirrors, insecureRegistries: cfg.insecureRegistries,
     });
-    const server = new ApiServer({ routes: engineRoutes({ ...services, system }), logger: logger.child({ module: "api" }), serverVersion: opts.serverVersion });
+    const server = new ApiServer({ routes: engineRoutes({ ...services, system, exec, stats, events }), logger: logger.child({ module: "api" }), serverVersion: opts.serverVersion });
     undo.push(() => server.close());
     const sockets: string[] = [];
     for (const host of cfg.hosts) {
