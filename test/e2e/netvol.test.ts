@@ -78,7 +78,8 @@ test("containers on a user network reach each other by name and alias; other net
 
   // nv2 neither resolves the names nor reaches the address.
   assert.notEqual((await fetchIn("nv2", "http://web1/file")).code, 0);
-  const byIp = await d.docker(["run", "--rm", "--network", "nv2", "busybox", "sh", "-c", `timeout 3 wget -q -O - http://${ip}/file`]);
+  // "; exit": wget must not be PID 1, which ignores the timeout's SIGTERM.
+  const byIp = await d.docker(["run", "--rm", "--network", "nv2", "busybox", "sh", "-c", `timeout 3 wget -q -O - http://${ip}/file; exit $?`]);
   assert.notEqual(byIp.code, 0, byIp.stdout);
 
   const rmBusy = await d.docker(["network", "rm", "nv1"]);
