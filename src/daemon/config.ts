@@ -11,6 +11,7 @@ export interface DaemonConfig {
   logLevel: LogLevel;
   registryMirrors: string[];
   insecureRegistries: string[];
+  allowedRegistries: string[];
   maxConcurrentDownloads: number;
   maxConcurrentUploads: number;
   /** A registry served inside berthd ("registry": {"addr": "127.0.0.1:5000", "root": "/var/lib/berth-registry"}); null: none. */
@@ -61,6 +62,7 @@ export const CONFIG_DEFS: readonly ConfigDef[] = [
   { key: "runtime", field: "runtime", kind: "string", flag: "--runtime", choices: ["runc", "crun"], summary: "Default OCI runtime for containers" },
   { key: "log-level", field: "logLevel", kind: "string", flag: "--log-level", short: "-l", choices: ["debug", "info", "warn", "error"], reloadable: true, summary: "Set the logging level" },
   { key: "registry-mirrors", field: "registryMirrors", kind: "string[]", flag: "--registry-mirror", summary: "Preferred registry mirror" },
+  { key: "allowed-registries", field: "allowedRegistries", kind: "string[]", flag: "--allowed-registry", summary: "Only contact these registries (host, host:port or CIDR); empty allows all" },
   { key: "insecure-registries", field: "insecureRegistries", kind: "string[]", flag: "--insecure-registry", summary: "Enable insecure registry communication" },
   { key: "max-concurrent-downloads", field: "maxConcurrentDownloads", kind: "int", flag: "--max-concurrent-downloads", summary: "Set the max concurrent downloads" },
   { key: "max-concurrent-uploads", field: "maxConcurrentUploads", kind: "int", flag: "--max-concurrent-uploads", summary: "Set the max concurrent uploads" },
@@ -80,6 +82,7 @@ export const DEFAULTS: Omit<DaemonConfig, "configFile"> = {
   logLevel: "info",
   registryMirrors: [],
   insecureRegistries: [],
+  allowedRegistries: [],
   maxConcurrentDownloads: 3,
   maxConcurrentUploads: 5,
   registry: null,

@@ -37,7 +37,7 @@ async function openLocalServices(cfg: DaemonConfig, logger: Logger): Promise<Dae
   const distribution = new DistributionService({
     images, content: images.content, logger,
     config: {
-      insecureRegistries: cfg.insecureRegistries, registryMirrors: cfg.registryMirrors,
+      insecureRegistries: cfg.insecureRegistries, registryMirrors: cfg.registryMirrors, allowedRegistries: cfg.allowedRegistries,
       maxConcurrentDownloads: cfg.maxConcurrentDownloads, maxConcurrentUploads: cfg.maxConcurrentUploads,
     },
   });

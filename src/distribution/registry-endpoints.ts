@@ -1,3 +1,4 @@
+import { forbidden } from "../errdefs/index.js";
 import { isIP } from "node:net";
 
 export const DOCKER_HUB_DOMAIN = "docker.io";
@@ -21,6 +22,8 @@ export interface EndpointConfig {
   insecureRegistries?: string[];
   /** Docker Hub mirrors ("https://mirror:5000"), or "<registry>=<url>" for a mirror of another registry. */
   registryMirrors?: string[];
+  /** When non-empty, the only registries the daemon may contact: hosts, host:port or CIDRs. */
+  allowedRegistries?: string[];
 }
 
 function ipv4ToInt(ip: string): number {
@@ -54,6 +57,20 @@ export function isInsecureRegistry(hostPort: string, cfg: EndpointConfig = {}): 
   return false;
 }
 
+function matchesEntry(hostPort: string, entry: string): boolean {
+  const host = hostOnly(hostPort);
+  const e = entry.replace(/^https?:\/\//, "").replace(/\/$/, "");
+  if (e === hostPort || e === host) return true;
+  return e.includes("/") && isIP(host) === 4 && inCidr(host, e);
+}
+
+/** An allow-list keeps a daemon (a test daemon above all) from ever resolving or contacting an outside registry. */
+export function checkAllowedRegistry(hostPort: string, cfg: EndpointConfig = {}): void {
+  const allowed = cfg.allowedRegistries ?? [];
+  if (allowed.length === 0 || allowed.some((e) => matchesEntry(hostPort, e))) return;
+  throw forbidden(`registry ${hostPort} is not in this daemon's allowed-registries`);
+}
+
 function mirrorEndpoint(url: string, cfg: EndpointConfig): RegistryEndpoint | null {
   let u: URL;
   try {
@@ -80,6 +97,8 @@ export function registryEndpoints(domain: string, cfg: EndpointConfig = {}, opts
     }
   }
   const host = domain === DOCKER_HUB_DOMAIN ? DOCKER_HUB_HOST : domain;
+  for (const ep of out) checkAllowedRegistry(ep.host, cfg);
+  checkAllowedRegistry(host, cfg);
   const insecure = isInsecureRegistry(host, cfg);
   out.push({ host, schemes: insecure ? ["https", "http"] : ["https"], insecure, mirror: false, pathPrefix: "" });
   return out;

@@ -26,6 +26,7 @@ export type { AuthConfig } from "../distribution/index.js";
 
 export interface DistributionConfig {
   insecureRegistries?: string[];
+  allowedRegistries?: string[];
   registryMirrors?: string[];
   maxConcurrentDownloads?: number;
   maxConcurrentUploads?: number;

@@ -95,7 +95,9 @@ export async function startDaemon(opts: { args?: string[] } = {}): Promise<TestD
   // Own bridge, subnets and iptables chains per test daemon: parallel daemons never collide, docker0/172.17 never touched.
   const token = randomBytes(3).toString("hex");
   const net = { bridge: `brt${token}`, "iptables-chain-prefix": `BT${token}`, bip: `10.213.${randomInt(256)}.1/24`, "default-address-pools": [{ base: `10.214.${randomInt(256)}.0/24`, size: 28 }] };
-  await import("node:fs/promises").then((fs) => fs.writeFile(join(root, "daemon.json"), JSON.stringify(net)));
+  // Test daemons never resolve or contact a registry off this machine (a missing image must not become a pull from docker.io).
+  const safety = { "allowed-registries": ["127.0.0.0/8", "localhost"] };
+  await import("node:fs/promises").then((fs) => fs.writeFile(join(root, "daemon.json"), JSON.stringify({ ...net, ...safety })));
   try {
     await launch();
   } catch (err) {
