@@ -34,6 +34,8 @@ interface Figures { [k: string]: number }
 
 async function measure(engine: Engine, extra: (() => Promise<Figures>) | null): Promise<Figures> {
   const f: Figures = {};
+  await new Promise((r) => setTimeout(r, 1000));
+  f["daemon RSS idle after start (MB)"] = (await Promise.all((await engine.daemonPids()).map(rssKb))).reduce((a, b) => a + b, 0) / 1024;
   f["run --rm busybox true, docker CLI (s)"] = await medianOf(RUNS, () => engine.docker(["run", "--rm", "busybox", "true"]));
   if (extra) Object.assign(f, await extra());
   const conc: number[] = [];
@@ -45,7 +47,7 @@ async function measure(engine: Engine, extra: (() => Promise<Figures>) | null): 
   }
   f["20 containers create+start+rm concurrently (s)"] = median(conc);
   await new Promise((r) => setTimeout(r, 1000));
-  f["daemon RSS idle (MB)"] = (await Promise.all((await engine.daemonPids()).map(rssKb))).reduce((a, b) => a + b, 0) / 1024;
+  f["daemon RSS idle after the runs above (MB)"] = (await Promise.all((await engine.daemonPids()).map(rssKb))).reduce((a, b) => a + b, 0) / 1024;
   const ids = await Promise.all(Array.from({ length: 20 }, async () => (await engine.docker(["run", "-d", "busybox", "sleep", "300"])).stdout.trim()));
   await new Promise((r) => setTimeout(r, 1000));
   f["daemon RSS with 20 running (MB)"] = (await Promise.all((await engine.daemonPids()).map(rssKb))).reduce((a, b) => a + b, 0) / 1024;
