@@ -6,7 +6,7 @@
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { atomicWriteJson } from "../util/index.js";
-import { Mutex } from "./mutex.js";
+import { Mutex } from "../util/mutex.js";
 
 export interface ImageRecord {
   id: string;              // "sha256:<hex>"

@@ -1,6 +1,5 @@
 export { ImageStore, type ImageRecord, type ImageStoreTx } from "./image-store.js";
 export { Leases, LeaseGroup } from "./leases.js";
-export { Mutex } from "./mutex.js";
 export { chainIds, chainIdOf } from "./chain-id.js";
 export { globMatch } from "./glob-match.js";
 export { applyChanges } from "./config-changes.js";

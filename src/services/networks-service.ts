@@ -1,4 +1,5 @@
 import { mkdir, readFile, rm } from "node:fs/promises";
+import { Mutex } from "../util/mutex.js";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { conflict, invalidArgument, notFound, forbidden } from "../errdefs/index.js";
@@ -104,16 +105,6 @@ export interface NetworksServiceOptions {
 const PREDEFINED = new Set(["bridge", "host", "none"]);
 const DEFAULT_POOLS = [{ base: "10.201.0.0/16", size: 24 }];
 
-class Mutex {
-  #tail: Promise<void> = Promise.resolve();
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    const prev = this.#tail;
-    let done!: () => void;
-    this.#tail = new Promise((r) => { done = r; });
-    await prev;
-    try { return await fn(); } finally { done(); }
-  }
-}
 
 function noSuchNetwork(ref: string): Error {
   return notFound(`network ${ref} not found`);

@@ -1,4 +1,5 @@
 import { mkdir, readdir, readFile, realpath, rm, stat } from "node:fs/promises";
+import { Mutex } from "../util/mutex.js";
 import { join } from "node:path";
 import { conflict, invalidArgument, notFound, isNotFound } from "../errdefs/index.js";
 import { atomicWriteJson, newId } from "../util/index.js";
@@ -61,16 +62,6 @@ function matchLabels(labels: Record<string, string>, want: string[]): boolean {
   return want.every((l) => { const [k, v] = l.split("=", 2); return k! in labels && (v === undefined || labels[k!] === v); });
 }
 
-class Mutex {
-  #tail: Promise<void> = Promise.resolve();
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    const prev = this.#tail;
-    let done!: () => void;
-    this.#tail = new Promise((r) => { done = r; });
-    await prev;
-    try { return await fn(); } finally { done(); }
-  }
-}
 
 /** Local volumes under <dataRoot>/volumes and the mount planning of containers. */
 export class LocalVolumesService implements VolumesService {

@@ -3,3 +3,4 @@ export * from "./digest.js";
 export * from "./ids.js";
 export * from "./logger.js";
 export * from "./time.js";
+export * from "./mutex.js";

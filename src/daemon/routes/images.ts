@@ -1,7 +1,7 @@
 import { invalidArgument, notImplemented } from "../../errdefs/index.js";
 import type { DistributionService } from "../../services/distribution-service.js";
 import type { ImagesService } from "../../services/types.js";
-import { decodeRegistryAuth } from "../../distribution/index.js";
+import { decodeRegistryAuth } from "../../spec/registry-auth.js";
 import type { JsonMessage } from "../../spec/engine.js";
 import type { ApiRequest } from "../api-request.js";
 import type { ApiResponse, JsonMessageWriter } from "../api-response.js";
