@@ -244,7 +244,8 @@ export class BuildExecutor {
         next.Healthcheck = instr.none ? { Test: ["NONE"] } : {
           Test: h.test,
           ...(h.interval ? { Interval: h.interval } : {}), ...(h.timeout ? { Timeout: h.timeout } : {}),
-          ...(h.startPeriod ? { StartPeriod: h.startPeriod } : {}), ...(h.retries ? { Retries: h.retries } : {}),
+          ...(h.startPeriod ? { StartPeriod: h.startPeriod } : {}), ...(h.startInterval ? { StartInterval: h.startInterval } : {}),
+          ...(h.retries ? { Retries: h.retries } : {}),
         };
         resolved = `HEALTHCHECK ${JSON.stringify(next.Healthcheck)}`;
         break;

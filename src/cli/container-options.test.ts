@@ -48,3 +48,22 @@ test("run flags become the create body docker sends", () => {
   assert.equal(d.body.Cmd, null);
   assert.equal(d.body.HostConfig!.Init, null);
 });
+
+test("health flags: docker's HealthConfig, its conflicts, and Berth's --health-on-failure", () => {
+  const body = (...argv: string[]) => {
+    const p = parseFlags([...argv, "busybox"], CREATE_FLAGS, { interspersed: false });
+    return buildCreateBody(p.flags, p.args, {}).body;
+  };
+  assert.equal(body().Healthcheck, undefined);
+  assert.deepEqual(body("--health-cmd", "test -f /ok", "--health-interval", "200ms", "--health-retries", "2", "--health-start-interval", "1s").Healthcheck, {
+    Test: ["CMD-SHELL", "test -f /ok"], Interval: 200_000_000, Timeout: 0, StartPeriod: 0, StartInterval: 1_000_000_000, Retries: 2,
+  });
+  assert.deepEqual(body("--health-timeout", "3s").Healthcheck, { Interval: 0, Timeout: 3_000_000_000, StartPeriod: 0, StartInterval: 0, Retries: 0 });
+  assert.deepEqual(body("--no-healthcheck").Healthcheck, { Test: ["NONE"] });
+  assert.throws(() => body("--no-healthcheck", "--health-cmd", "true"), /^EngineError: --no-healthcheck conflicts with --health-\* options$/);
+  assert.throws(() => body("--health-interval", "-1s"), /--health-interval cannot be negative/);
+  assert.throws(() => body("--health-retries", "-1"), /--health-retries cannot be negative/);
+  assert.equal(body("--health-on-failure", "restart").HostConfig!.HealthOnFailure, "restart");
+  assert.equal(body().HostConfig!.HealthOnFailure, undefined);
+  assert.throws(() => body("--health-on-failure", "reboot"), /--health-on-failure/);
+});

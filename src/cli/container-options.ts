@@ -25,7 +25,9 @@ export const CREATE_FLAGS: FlagDefs = {
   "group-add": strings("", "Add additional groups to join"),
   "health-cmd": string("", "Command to run to check health"),
   "health-interval": string("", "Time between running the check (ms|s|m|h) (default 0s)", { valueName: "duration" }),
+  "health-on-failure": string("", "Action on an unhealthy container: none, kill, restart or stop (Berth extension)"),
   "health-retries": int("", "Consecutive failures needed to report unhealthy"),
+  "health-start-interval": string("", "Time between running the check during the start period (ms|s|m|h) (default 0s)", { valueName: "duration" }),
   "health-start-period": string("", "Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)", { valueName: "duration" }),
   "health-timeout": string("", "Maximum time to allow one check to run (ms|s|m|h) (default 0s)", { valueName: "duration" }),
   hostname: string("h", "Container host name"),
@@ -196,6 +198,27 @@ function durationNs(flags: Flags, name: string): number | undefined {
   return flags.changed(name) ? Math.round(parseGoDuration(flags.string(name)) * 1e6) : undefined;
 }
 
+/** The docker CLI's healthcheck flags: nothing unless one is given; --no-healthcheck alone. */
+function healthConfig(flags: Flags): ContainerCreateBody["Healthcheck"] {
+  const durations = ["health-interval", "health-timeout", "health-start-period", "health-start-interval"] as const;
+  const ns = Object.fromEntries(durations.map((f) => [f, durationNs(flags, f) ?? 0])) as Record<(typeof durations)[number], number>;
+  const retries = flags.changed("health-retries") ? flags.int("health-retries") : 0;
+  for (const f of durations) if (ns[f] < 0) throw invalidArgument(`--${f} cannot be negative`);
+  if (retries < 0) throw invalidArgument("--health-retries cannot be negative");
+  const cmd = flags.string("health-cmd");
+  const any = cmd !== "" || retries !== 0 || durations.some((f) => ns[f] !== 0);
+  if (flags.bool("no-healthcheck")) {
+    if (any) throw invalidArgument("--no-healthcheck conflicts with --health-* options");
+    return { Test: ["NONE"] };
+  }
+  if (!any) return undefined;
+  return {
+    ...(cmd ? { Test: ["CMD-SHELL", cmd] } : {}),
+    Interval: ns["health-interval"], Timeout: ns["health-timeout"], StartPeriod: ns["health-start-period"],
+    StartInterval: ns["health-start-interval"], Retries: retries,
+  };
+}
+
 function stringMap(items: string[]): Record<string, string> {
   return Object.fromEntries(items.map(keyValue));
 }
@@ -280,14 +303,10 @@ export function buildCreateBody(flags: Flags, args: string[], env: NodeJS.Proces
   if (flags.string("entrypoint")) entrypoint = [flags.string("entrypoint")];
   else if (flags.changed("entrypoint")) entrypoint = [""];
 
-  let healthcheck: ContainerCreateBody["Healthcheck"];
-  if (flags.bool("no-healthcheck")) healthcheck = { Test: ["NONE"] };
-  else if (["health-cmd", "health-interval", "health-timeout", "health-retries", "health-start-period"].some((f) => flags.changed(f))) {
-    healthcheck = {
-      Test: flags.changed("health-cmd") ? ["CMD-SHELL", flags.string("health-cmd")] : undefined,
-      Interval: durationNs(flags, "health-interval"), Timeout: durationNs(flags, "health-timeout"),
-      StartPeriod: durationNs(flags, "health-start-period"), Retries: flags.changed("health-retries") ? flags.int("health-retries") : undefined,
-    };
+  const healthcheck = healthConfig(flags);
+  const healthOnFailure = flags.string("health-on-failure");
+  if (healthOnFailure && !["none", "kill", "restart", "stop"].includes(healthOnFailure)) {
+    throw invalidArgument(`invalid argument "${healthOnFailure}" for "--health-on-failure" flag: use one of none, kill, restart or stop`);
   }
 
   const network = flags.string("network") || flags.string("net");
@@ -328,6 +347,7 @@ export function buildCreateBody(flags: Flags, args: string[], env: NodeJS.Proces
     PidsLimit: flags.changed("pids-limit") ? flags.int("pids-limit") : null,
     Ulimits: ulimits.length ? ulimits : null,
     Devices: devices.length ? devices : null,
+    ...(healthOnFailure ? { HealthOnFailure: healthOnFailure as NonNullable<HostConfig["HealthOnFailure"]> } : {}),
   };
 
   const aliases = flags.strings("network-alias");

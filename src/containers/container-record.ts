@@ -1,6 +1,6 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { ContainerConfig, ContainerState, EndpointSettings, HostConfig, MountPoint } from "../spec/engine.js";
+import type { ContainerConfig, ContainerState, EndpointSettings, Health, HostConfig, MountPoint } from "../spec/engine.js";
 import { atomicWriteJson } from "../util/index.js";
 
 /** What the daemon keeps per container (config.v2.json), state included, written atomically. */
@@ -33,6 +33,8 @@ export interface ContainerRecord {
     finishedAt: string;
     oomKilled: boolean;
   };
+  /** State.Health: absent until a container with a healthcheck first starts. */
+  health?: Health;
 }
 
 export const RECORD_FILE = "config.v2.json";

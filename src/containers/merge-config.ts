@@ -27,7 +27,14 @@ export function mergeConfig(image: ContainerConfig, body: ContainerCreateBody): 
   }
   if (c.Entrypoint?.length === 1 && c.Entrypoint[0] === "") c.Entrypoint = null;
   if (!c.WorkingDir) c.WorkingDir = image.WorkingDir ?? "";
-  if (!c.Healthcheck && image.Healthcheck) c.Healthcheck = image.Healthcheck;
+  if (image.Healthcheck) {
+    // Field by field: `--health-interval` alone keeps the image's test, and the other way round.
+    const h = { ...(c.Healthcheck ?? {}) };
+    const ih = image.Healthcheck;
+    if (!h.Test?.length && ih.Test) h.Test = ih.Test;
+    for (const k of ["Interval", "Timeout", "StartPeriod", "StartInterval", "Retries"] as const) if (!h[k] && ih[k]) h[k] = ih[k];
+    c.Healthcheck = h;
+  }
   if (image.Volumes) c.Volumes = { ...image.Volumes, ...(c.Volumes ?? {}) };
   if (!c.StopSignal && image.StopSignal) c.StopSignal = image.StopSignal;
   if (!c.OnBuild) c.OnBuild = null;

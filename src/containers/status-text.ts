@@ -21,14 +21,20 @@ export interface StatusFacts {
   exitCode: number;
   startedAt: string;
   finishedAt: string;
+  /** State.Health.Status when the container has a healthcheck. */
+  health?: "starting" | "healthy" | "unhealthy" | undefined;
 }
 
 /** The daemon's Status text for GET /containers/json (daemon/container/state.go String()). */
 export function statusText(s: StatusFacts, now = Date.now()): string {
   switch (s.status) {
     case "running":
-    case "paused":
-      return `Up ${humanDuration(now - Date.parse(s.startedAt))}${s.status === "paused" ? " (Paused)" : ""}`;
+    case "paused": {
+      const up = `Up ${humanDuration(now - Date.parse(s.startedAt))}`;
+      if (s.status === "paused") return `${up} (Paused)`;
+      if (s.health) return `${up} (${s.health === "starting" ? "health: starting" : s.health})`;
+      return up;
+    }
     case "restarting":
       return `Restarting (${s.exitCode}) ${humanDuration(now - Date.parse(s.finishedAt))} ago`;
     case "removing":

@@ -85,6 +85,7 @@ export async function startDaemon(cfg: DaemonConfig, opts: StartDaemonOptions): 
     const opened = await opts.openServices();
     undo.push(() => opened.close());
     const events = new EventBus();
+    opened.containers.onEvent?.((action, id, attrs) => events.publish("container", action, id, attrs));
     const services = { ...opened, containers: withContainerEvents(opened.containers, events), images: withImageEvents(opened.images, events) };
     const exec = new ExecService({ containers: services.containers, execRoot: cfg.execRoot, runtime: cfg.runtime, events });
     const stats = new StatsSampler(statsTargetOf(services.containers));

@@ -31,6 +31,8 @@ import { dropEntries, ENGINE_PLACEHOLDERS } from "../containers/drop-entries.js"
 import { logEntries, readLines, tailOffset } from "../containers/k8s-log.js";
 import { mergeConfig, pathAndArgs } from "../containers/merge-config.js";
 import { mountPointOf, planMounts } from "../containers/mount-plan.js";
+import { healthSettings, HealthMonitor, startingHealth, validateHealthConfig, validateHealthOnFailure } from "../containers/health-monitor.js";
+import { execProbe } from "../containers/health-probe.js";
 import { generateName, validateName } from "../containers/names.js";
 import { buildOciSpec, parseSecurityOpts, parseSignal, resourcesOf } from "../containers/oci-spec.js";
 import { nextBackoff, shouldRestart, validateRestartPolicy } from "../containers/restart-policy.js";
@@ -41,7 +43,7 @@ import { atomicWrite, newId, ZERO_TIME, type Logger } from "../util/index.js";
 import type { AttachOptions as NetworkAttachOptions, AttachResult, NetworksService } from "./networks-service.js";
 import type { VolumesService } from "./volumes-service.js";
 import type {
-  AttachOptions, ContainersService, ImagesService, ImageUsage, LogEntry, LogOptions, PathStat, WaitCondition,
+  AttachOptions, ContainerEventSink, ContainersService, ImagesService, ImageUsage, LogEntry, LogOptions, PathStat, WaitCondition,
 } from "./types.js";
 
 /** Docker's default profile, read from the source tree (tsc does not copy JSON) or a copy beside the build. */
@@ -73,6 +75,9 @@ interface Live {
   mountUsers: number;
   mountLock: Promise<unknown>;
   removed: boolean;
+  health: HealthMonitor | null;
+  /** --health-on-failure=restart is stopping it: the exit restarts it whatever the restart policy. */
+  healthRestart: boolean;
 }
 
 export interface ContainersServiceOptions {
@@ -107,6 +112,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
   #watcher: FSWatcher | null = null;
   #sweeper: NodeJS.Timeout | null = null;
   #closed = false;
+  readonly #sinks = new Set<ContainerEventSink>();
 
   private constructor(o: ContainersServiceOptions, host: HostInfo, initBinary: string | undefined) {
     this.#root = join(o.dataRoot, "containers");
@@ -150,7 +156,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
   #adopt(rec: ContainerRecord): Live {
     const live: Live = {
       rec, dir: join(this.#root, rec.id), lock: Promise.resolve(), events: new EventEmitter(), exitHandling: null,
-      restartTimer: null, backoff: 0, mountUsers: 0, mountLock: Promise.resolve(), removed: false,
+      restartTimer: null, backoff: 0, mountUsers: 0, mountLock: Promise.resolve(), removed: false, health: null, healthRestart: false,
     };
     live.events.setMaxListeners(0);
     this.#byId.set(rec.id, live);
@@ -240,6 +246,8 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       for (let i = 0; i < 10 && (!name || this.#byName.has(name)); i++) name = `/${generateName(i > 3 ? 1 : 0)}`;
     }
     validateRestartPolicy(hc.RestartPolicy, !!hc.AutoRemove);
+    validateHealthConfig(body.Healthcheck);
+    validateHealthOnFailure(hc.HealthOnFailure);
     parseSecurityOpts(hc.SecurityOpt);
     const planned = this.#volumes ? [] : planMounts(hc);
     let netMode = hc.NetworkMode || "default";
@@ -480,6 +488,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
         finishedAt: rec.state.finishedAt, oomKilled: false,
       };
       rec.hasBeenStarted = true;
+      this.#startHealth(live, true);
       await this.#save(live);
       // A fast process may have exited before the state was saved; the watcher event is then already handled or pending.
       if (await stat(p.exitFile).then(() => true, () => false)) void this.#onExitFile(rec.id);
@@ -584,8 +593,10 @@ export class LocalContainersService implements ContainersService, ImageUsage {
     const oom = await stat(join(p.persist, "oom")).then(() => true, () => false) || (await oomKilled(this.#cgroupsPath(rec)));
     const ranMs = Date.now() - Date.parse(rec.state.startedAt);
     rec.state = { ...rec.state, status: "exited", pid: 0, conmonPid: 0, exitCode: code, finishedAt: new Date().toISOString(), oomKilled: oom };
+    this.#stopHealth(live, true);
     const restart = !this.#closed && !rec.hostConfig.AutoRemove
-      && shouldRestart(rec.hostConfig.RestartPolicy, code, rec.restartCount, rec.manuallyStopped);
+      && (live.healthRestart || shouldRestart(rec.hostConfig.RestartPolicy, code, rec.restartCount, rec.manuallyStopped));
+    live.healthRestart = false;
     if (restart) rec.state.status = "restarting";
     // Record first: a crash after this point leaves only cleanup for restore(), never a lost exit code.
     await this.#save(live);
@@ -736,6 +747,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       if (st !== "running") throw conflict(`Container ${live.rec.id} is not running`);
       await this.#runtime.pause(live.rec.id);
       live.rec.state.status = "paused";
+      this.#stopHealth(live, true);
       await this.#save(live);
     });
   }
@@ -746,6 +758,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       if (live.rec.state.status !== "paused") throw conflict(`Container ${live.rec.id} is not paused`);
       await this.#runtime.resume(live.rec.id);
       live.rec.state.status = "running";
+      this.#startHealth(live, false);
       await this.#save(live);
     });
   }
@@ -831,6 +844,9 @@ export class LocalContainersService implements ContainersService, ImageUsage {
     const all = opts.all || (opts.limit ?? 0) > 0 || Object.keys(f).some((k) => ["status", "exited", "before", "since"].includes(k) && f[k]!.length);
     const known = ["id", "name", "label", "status", "exited", "ancestor", "before", "since", "network", "volume", "health", "isolation", "is-task", "publish", "expose"];
     for (const k of Object.keys(f)) if (!known.includes(k)) throw invalidArgument(`invalid filter '${k}'`);
+    for (const h of f.health ?? []) {
+      if (!["starting", "healthy", "unhealthy", "none"].includes(h)) throw invalidArgument(`Unrecognised filter value for health: ${h}`);
+    }
     for (const s of f.status ?? []) {
       if (!["created", "restarting", "running", "removing", "paused", "exited", "dead"].includes(s)) throw invalidArgument(`invalid filter 'status=${s}'`);
     }
@@ -858,6 +874,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       })) return false;
       if (f.status?.length && !f.status.includes(st)) return false;
       if (f.exited?.length && !(st === "exited" && f.exited.includes(String(r.state.exitCode)))) return false;
+      if (f.health?.length && !f.health.includes(r.health?.Status ?? "none")) return false;
       if (f.label?.length) {
         const labels = r.config.Labels ?? {};
         for (const lf of f.label) {
@@ -877,7 +894,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       const s: ContainerSummary = {
         Id: r.id, Names: [r.name], Image: r.image, ImageID: r.imageId, Command: commandText(r.path, r.args),
         Created: Math.floor(Date.parse(r.created) / 1000), Ports: net ? portList(net.ports) : [], Labels: r.config.Labels ?? {}, State: r.state.status,
-        Status: statusText({ status: r.state.status, exitCode: r.state.exitCode, startedAt: r.state.startedAt, finishedAt: r.state.finishedAt }),
+        Status: statusText({ status: r.state.status, exitCode: r.state.exitCode, startedAt: r.state.startedAt, finishedAt: r.state.finishedAt, health: r.health?.Status }),
         HostConfig: { NetworkMode: r.hostConfig.NetworkMode || "default" }, NetworkSettings: { Networks: { ...(net?.endpoints ?? r.networking) } }, Mounts: r.mounts,
       };
       if (opts.size) Object.assign(s, await this.#sizes(l));
@@ -907,6 +924,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
         Status: s.status, Running: s.status === "running" || s.status === "paused", Paused: s.status === "paused",
         Restarting: s.status === "restarting", OOMKilled: s.oomKilled, Dead: s.status === "dead", Pid: s.pid,
         ExitCode: s.exitCode, Error: s.error, StartedAt: s.startedAt, FinishedAt: s.finishedAt,
+        ...(r.health ? { Health: r.health } : {}),
       },
       Image: r.imageId, ResolvConfPath: net?.resolvConf ?? p.resolvConf, HostnamePath: net?.hostnameFile ?? p.hostname, HostsPath: net?.hostsFile ?? p.hosts, LogPath: p.log,
       Name: r.name, RestartCount: r.restartCount, Driver: "overlay2", Platform: r.platform, MountLabel: "", ProcessLabel: "",
@@ -1192,6 +1210,80 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       .map((l) => ({ id: l.rec.id, running: l.rec.state.status === "running" || l.rec.state.status === "paused" }));
   }
 
+  // ---------------------------------------------------------------- health
+
+  onEvent(sink: ContainerEventSink): void {
+    this.#sinks.add(sink);
+  }
+
+  #emit(live: Live, action: string, extra: Record<string, string> = {}): void {
+    if (!this.#sinks.size) return;
+    const r = live.rec;
+    const attrs = { ...(r.config.Labels ?? {}), image: r.config.Image ?? r.image, name: r.name.slice(1), ...extra };
+    for (const sink of this.#sinks) sink(action, r.id, attrs);
+  }
+
+  /** Probe a running container: a (re)start begins at "starting"; a resumed container keeps its recorded health. */
+  #startHealth(live: Live, fresh: boolean): void {
+    const rec = live.rec;
+    const settings = healthSettings(rec.config.Healthcheck, rec.config.Shell);
+    if (!settings || this.#closed) return;
+    if (live.health) void live.health.stop();
+    if (fresh || !rec.health) rec.health = startingHealth(rec.health);
+    const monitor: HealthMonitor = new HealthMonitor({
+      settings, startedAtMs: Date.parse(rec.state.startedAt), health: rec.health,
+      probe: execProbe({
+        runtime: this.#runtime.binary, runtimeRoot: this.#runtime.root, containerId: rec.id, bundleConfig: this.#paths(live).config,
+        workRoot: join(this.#execRoot, "execs"), cmd: settings.cmd, onExecEvent: (action, attrs) => this.#emit(live, action, attrs),
+      }),
+      onResult: (health, previous) => {
+        if (live.health !== monitor || live.removed) return;
+        rec.health = health;
+        if (rec.state.status === "running") void this.#save(live).catch((err) => this.#log.warn("saving health failed", { id: rec.id, err }));
+        if (health.Status === previous) return;
+        this.#emit(live, `health_status: ${health.Status}`);
+        if (health.Status === "unhealthy") setImmediate(() => void this.#onUnhealthy(live));
+      },
+    });
+    live.health = monitor;
+    monitor.start();
+  }
+
+  /** Stop probing. A container that stopped or paused reads "unhealthy" from then on, as Docker reports it (no event). */
+  #stopHealth(live: Live, markUnhealthy: boolean): void {
+    const m = live.health;
+    if (!m) return;
+    live.health = null;
+    void m.stop();
+    if (markUnhealthy && live.rec.health) live.rec.health = { ...live.rec.health, Status: "unhealthy" };
+  }
+
+  /** HostConfig.HealthOnFailure (Berth's, after podman's --health-on-failure): kill, stop or restart an unhealthy container. */
+  async #onUnhealthy(live: Live): Promise<void> {
+    const rec = live.rec;
+    const action = rec.hostConfig.HealthOnFailure;
+    if (!action || action === "none" || rec.state.status !== "running" || rec.health?.Status !== "unhealthy") return;
+    this.#log.info("container is unhealthy", { id: rec.id, action });
+    try {
+      if (action === "kill") {
+        // Not a manual stop: the restart policy still applies.
+        this.#emit(live, "kill", { signal: "9" });
+        await this.#signal(live, 9, true);
+      } else if (action === "stop") {
+        rec.manuallyStopped = true;
+        await this.#save(live);
+        await this.#stopRunning(live, {});
+        this.#emit(live, "stop");
+      } else {
+        live.healthRestart = true;
+        await this.#stopRunning(live, {});
+      }
+    } catch (err) {
+      live.healthRestart = false;
+      this.#log.warn("health action failed", { id: rec.id, action, err });
+    }
+  }
+
   // ---------------------------------------------------------------- restore / close
 
   async restore(): Promise<void> {
@@ -1227,6 +1319,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
         const rs = await this.#runtime.state(rec.id).catch(() => null);
         if (rs?.status === "paused" && st !== "paused") { rec.state.status = "paused"; await this.#save(live); }
         if (rs?.status === "running" && st === "paused") { rec.state.status = "running"; await this.#save(live); }
+        if (rec.state.status === "running") this.#startHealth(live, false);
         // The exit may have landed between the check above and the watcher being active.
         if (await stat(p.exitFile).then(() => true, () => false)) await this.#onExitFile(rec.id);
         return;
@@ -1252,6 +1345,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
           };
           rec.hasBeenStarted = true;
           live.mountUsers = 1;
+          if (rs.status === "running") this.#startHealth(live, true);
           await this.#save(live);
           if (await stat(p.exitFile).then(() => true, () => false)) await this.#onExitFile(rec.id);
           return;
@@ -1276,6 +1370,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
     if (this.#sweeper) clearInterval(this.#sweeper);
     for (const live of this.#byId.values()) {
       if (live.restartTimer) { clearTimeout(live.restartTimer); live.restartTimer = null; }
+      this.#stopHealth(live, false);
       live.events.emit("stopped");
     }
     await Promise.all([...this.#byId.values()].map((l) => l.exitHandling ?? Promise.resolve()));

@@ -43,6 +43,24 @@ export interface HealthConfig {
   StartInterval?: number;
 }
 
+/** One run of a healthcheck probe (HealthcheckResult). */
+export interface HealthcheckResult {
+  Start: string;
+  End: string;
+  ExitCode: number;
+  Output: string;
+}
+
+/** State.Health: the probe results so far (the last five, oldest first). */
+export interface Health {
+  Status: "starting" | "healthy" | "unhealthy";
+  FailingStreak: number;
+  Log: HealthcheckResult[];
+}
+
+/** Berth's HostConfig.HealthOnFailure: what to do when a container turns unhealthy. */
+export type HealthOnFailure = "none" | "kill" | "restart" | "stop";
+
 export interface RestartPolicy {
   Name: "" | "no" | "always" | "unless-stopped" | "on-failure";
   MaximumRetryCount?: number;
@@ -118,6 +136,8 @@ export interface HostConfig {
   OomKillDisable?: boolean | null;
   PidsLimit?: number | null;
   Ulimits?: { Name: string; Soft: number; Hard: number }[] | null;
+  /** Berth extension (the docker CLI cannot set it): the action when the container turns unhealthy. */
+  HealthOnFailure?: HealthOnFailure;
   [extra: string]: unknown;
 }
 
@@ -155,7 +175,7 @@ export interface ContainerState {
   Error: string;
   StartedAt: string;
   FinishedAt: string;
-  Health?: { Status: string; FailingStreak: number; Log: { Start: string; End: string; ExitCode: number; Output: string }[] };
+  Health?: Health;
 }
 
 export interface MountPoint {
