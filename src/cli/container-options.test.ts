@@ -56,9 +56,9 @@ test("health flags: docker's HealthConfig, its conflicts, and Berth's --health-o
   };
   assert.equal(body().Healthcheck, undefined);
   assert.deepEqual(body("--health-cmd", "test -f /ok", "--health-interval", "200ms", "--health-retries", "2", "--health-start-interval", "1s").Healthcheck, {
-    Test: ["CMD-SHELL", "test -f /ok"], Interval: 200_000_000, Timeout: 0, StartPeriod: 0, StartInterval: 1_000_000_000, Retries: 2,
+    Test: ["CMD-SHELL", "test -f /ok"], Interval: 200_000_000, StartInterval: 1_000_000_000, Retries: 2,
   });
-  assert.deepEqual(body("--health-timeout", "3s").Healthcheck, { Interval: 0, Timeout: 3_000_000_000, StartPeriod: 0, StartInterval: 0, Retries: 0 });
+  assert.deepEqual(body("--health-timeout", "3s").Healthcheck, { Timeout: 3_000_000_000 });
   assert.deepEqual(body("--no-healthcheck").Healthcheck, { Test: ["NONE"] });
   assert.throws(() => body("--no-healthcheck", "--health-cmd", "true"), /^EngineError: --no-healthcheck conflicts with --health-\* options$/);
   assert.throws(() => body("--health-interval", "-1s"), /--health-interval cannot be negative/);

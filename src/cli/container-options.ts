@@ -212,10 +212,12 @@ function healthConfig(flags: Flags): ContainerCreateBody["Healthcheck"] {
     return { Test: ["NONE"] };
   }
   if (!any) return undefined;
+  // Zero fields are left out, as the docker CLI's omitempty does: they mean "inherit".
   return {
     ...(cmd ? { Test: ["CMD-SHELL", cmd] } : {}),
-    Interval: ns["health-interval"], Timeout: ns["health-timeout"], StartPeriod: ns["health-start-period"],
-    StartInterval: ns["health-start-interval"], Retries: retries,
+    ...(ns["health-interval"] ? { Interval: ns["health-interval"] } : {}), ...(ns["health-timeout"] ? { Timeout: ns["health-timeout"] } : {}),
+    ...(ns["health-start-period"] ? { StartPeriod: ns["health-start-period"] } : {}),
+    ...(ns["health-start-interval"] ? { StartInterval: ns["health-start-interval"] } : {}), ...(retries ? { Retries: retries } : {}),
   };
 }
 
