@@ -152,12 +152,12 @@ test("start period: failures do not count while starting; the start interval pac
   assert.equal(sick.State.Health!.FailingStreak, 1);
 
   // A check that hangs past its timeout fails with exit -1 and Docker's message.
-  const t = await d.docker(["run", "-d", "--name", "hang", "--health-cmd", "echo begun; sleep 5", "--health-timeout", "300ms", "--health-interval", "200ms", "--health-retries", "1", "busybox", "sleep", "1000"]);
+  const t = await d.docker(["run", "-d", "--name", "hang", "--health-cmd", "echo begun; sleep 5", "--health-timeout", "1s", "--health-interval", "200ms", "--health-retries", "1", "busybox", "sleep", "1000"]);
   assert.equal(t.code, 0, t.stderr);
   const hung = await until("hang", "unhealthy by timeout", healthIs("unhealthy"));
   const entry = hung.State.Health!.Log[0]!;
   assert.equal(entry.ExitCode, -1);
-  assert.equal(entry.Output, "Health check exceeded timeout (300ms): begun\n");
+  assert.equal(entry.Output, "Health check exceeded timeout (1s): begun\n");
   assert.ok(Date.parse(entry.End) - Date.parse(entry.Start) < 3000, "the probe was killed, not waited for");
   assert.equal((await d.docker(["rm", "-f", "boot", "hang"])).code, 0);
 });
@@ -221,6 +221,9 @@ test("--health-on-failure (berth CLI): restart brings an unhealthy container bac
   }
   const before = await Promise.all(["rs", "kl", "st"].map((n) => until(n, "healthy", healthIs("healthy"))));
   assert.equal(before[0]!.HostConfig.HealthOnFailure, "restart");
+  const listed = await d.berth(["ps", "--filter", "health=healthy", "--format", "{{.Names}} {{.Status}}"]);
+  assert.equal(listed.code, 0, listed.stderr);
+  assert.deepEqual(listed.stdout.split("\n").filter(Boolean).map((l) => l.replace(/ Up .* \(healthy\)$/, "")).sort(), ["kl", "rs", "st"], listed.stdout);
   for (const n of ["rs", "kl", "st"]) assert.equal((await d.docker(["exec", n, "rm", "/tmp/ok"])).code, 0);
 
   // restart: stopped and started again by the daemon; the command recreates /tmp/ok, so it is healthy again.
