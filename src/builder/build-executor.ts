@@ -37,6 +37,8 @@ export interface ExecutorOptions {
   noCache: boolean;
   pull: boolean;
   explain: boolean;
+  /** Structured step events ({"id":"berth.step","aux":StepEvent}) instead of the classic text lines; RUN output stays as stream. */
+  events?: boolean;
   rm: boolean;
   forceRm: boolean;
   networkMode?: string;
@@ -61,6 +63,20 @@ export interface StepReport {
   reason?: string;
   imageId: string | null;
   ms: number;
+  /** The cache key inputs (with --explain). */
+  explain?: string;
+}
+
+/** The aux payload of a "berth.step" message: a step starts (running) or ends (cached or done). */
+export interface StepEvent {
+  step: number;
+  total: number;
+  instruction: string;
+  state: "running" | "cached" | "done";
+  ms?: number;
+  reason?: string;
+  imageId?: string | null;
+  explain?: string;
 }
 
 interface StageState {
@@ -98,8 +114,34 @@ export class BuildExecutor {
     private readonly totalSteps: number,
   ) {}
 
+  /** A classic-builder text line (left out in events mode, where step events carry the same facts). */
   #say(text: string): void {
-    this.emit({ stream: text });
+    if (!this.o.events) this.emit({ stream: text });
+  }
+
+  /** Output of a RUN step's container. */
+  #output(text: string, stderr: boolean): void {
+    this.emit({ stream: stderr && !this.o.events ? `\u001b[91m${text}\u001b[0m` : text });
+  }
+
+  #begin(instruction: string): void {
+    ++this.#step;
+    this.#say(`Step ${this.#step}/${this.totalSteps} : ${instruction}\n`);
+    if (this.o.events) this.#event({ step: this.#step, total: this.totalSteps, instruction, state: "running" });
+  }
+
+  #report(r: StepReport): void {
+    this.reports.push(r);
+    if (this.o.events) {
+      this.#event({
+        step: r.step, total: this.totalSteps, instruction: r.instruction, state: r.cached ? "cached" : "done", ms: r.ms, imageId: r.imageId,
+        ...(r.reason !== undefined ? { reason: r.reason } : {}), ...(r.explain !== undefined ? { explain: r.explain } : {}),
+      });
+    }
+  }
+
+  #event(e: StepEvent): void {
+    this.emit({ id: "berth.step", aux: e });
   }
 
   #check(): void {
@@ -108,13 +150,16 @@ export class BuildExecutor {
 
   /** Print the meta ARG steps (ARG before the first FROM). */
   metaArgSteps(): void {
-    for (const a of this.df.metaArgs) this.#say(`Step ${++this.#step}/${this.totalSteps} : ${a.original}\n`);
+    for (const a of this.df.metaArgs) {
+      this.#begin(a.original);
+      if (this.o.events) this.#event({ step: this.#step, total: this.totalSteps, instruction: a.original, state: "cached", ms: 0 });
+    }
   }
 
   async runStage(stage: Stage, extraInstructions: Instruction[] = []): Promise<StageResult> {
     this.#check();
     const t0 = Date.now();
-    this.#say(`Step ${++this.#step}/${this.totalSteps} : ${stage.from.original}\n`);
+    this.#begin(stage.from.original);
     const baseRef = expandInstruction(stage.from, this.o.globalArgs, { escape: this.df.escape }).image;
     let imageId: string | null = null;
     let baseCfg: ImageConfig | null = null;
@@ -130,7 +175,7 @@ export class BuildExecutor {
       baseCfg = got.config;
     }
     if (imageId) this.#say(` ---> ${shortHex(imageId)}\n`);
-    this.reports.push({ step: this.#step, instruction: stage.from.original, cached: true, imageId, ms: Date.now() - t0 });
+    this.#report({ step: this.#step, instruction: stage.from.original, cached: true, imageId, ms: Date.now() - t0 });
     const state: StageState = {
       imageId, config: structuredClone(baseCfg?.config ?? {}),
       args: new StageArgs(this.o.globalArgs, this.o.buildArgs), cmdSet: false, author: baseCfg?.author ?? "",
@@ -148,7 +193,7 @@ export class BuildExecutor {
     }
     for (const instr of [...stage.instructions, ...extraInstructions]) {
       this.#check();
-      this.#say(`Step ${++this.#step}/${this.totalSteps} : ${instr.original}\n`);
+      this.#begin(instr.original);
       await this.#runStep(state, instr, true);
     }
     const result = { imageId: state.imageId, config: state.config };
@@ -294,7 +339,8 @@ export class BuildExecutor {
   /** Look up the step; on a miss explain it, run `build`, record the result. Moves the stage on. */
   async #cached(state: StageState, inputs: StepInputs, counted: boolean, t0: number, text: string, build: () => Promise<string>): Promise<void> {
     const key = cacheKey(inputs);
-    if (this.o.explain) this.#say(` ---> Cache key: ${describeInputs(inputs)} => ${key.slice(0, 12)}\n`);
+    const explain = this.o.explain ? `${describeInputs(inputs)} => ${key.slice(0, 12)}` : undefined;
+    if (explain) this.#say(` ---> Cache key: ${explain}\n`);
     let reason: string;
     if (this.o.noCache) reason = "cache disabled (--no-cache)";
     else {
@@ -305,7 +351,7 @@ export class BuildExecutor {
         this.#say(` ---> ${shortHex(hit.imageId)}\n`);
         state.imageId = hit.imageId;
         state.first = false;
-        if (counted) this.reports.push({ step: this.#step, instruction: text, cached: true, imageId: hit.imageId, ms: Date.now() - t0 });
+        if (counted) this.#report({ step: this.#step, instruction: text, cached: true, imageId: hit.imageId, ms: Date.now() - t0, ...(explain ? { explain } : {}) });
         return;
       }
       if (hit) await this.deps.cache.delete(key);
@@ -318,7 +364,7 @@ export class BuildExecutor {
     state.imageId = id;
     state.rebuilt = true;
     state.first = false;
-    if (counted) this.reports.push({ step: this.#step, instruction: text, cached: false, reason, imageId: id, ms: Date.now() - t0 });
+    if (counted) this.#report({ step: this.#step, instruction: text, cached: false, reason, imageId: id, ms: Date.now() - t0, ...(explain ? { explain } : {}) });
   }
 
   async #imageExists(id: string): Promise<boolean> {
@@ -567,7 +613,7 @@ export class BuildExecutor {
       let r = await first;
       while (!r.done) {
         const text = r.value.data.toString("utf8");
-        this.#say(r.value.stream === "stderr" ? `\u001b[91m${text}\u001b[0m` : text);
+        this.#output(text, r.value.stream === "stderr");
         r = await it.next();
       }
     })().catch(() => {});

@@ -65,6 +65,8 @@ function buildOptions(req: ApiRequest): BuildOptions {
     memory: q.int("memory"),
     extraHosts: (q.get("extrahosts") ?? "").split(",").filter(Boolean),
     explain: q.bool("explain"),
+    events: q.bool("berthevents"),
+    remote: q.get("remote") || undefined,
     signal: req.signal,
   };
 }
