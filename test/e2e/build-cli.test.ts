@@ -104,3 +104,32 @@ test("berth build errors: missing context, missing Dockerfile, failing RUN", asy
   assert.equal((await d.api("GET", "/images/bad:1/json")).status, 404);
   assert.equal((await d.berth(["ps", "-aq"])).stdout.trim(), "");
 });
+
+test("system df counts the build cache; builder prune (berth and docker) empties it", async () => {
+  const build = await d.berth(["build", "-q", ctx]);
+  assert.equal(build.code, 0, build.stderr);
+  const df = await d.api("GET", "/system/df");
+  const cache = (JSON.parse(df.body) as { BuildCache: { ID: string; Size: number; Type: string }[] }).BuildCache;
+  assert.ok(cache.length >= 5, `df lists the cache records: ${cache.length}`);
+  assert.ok(cache.some((c) => c.Size > 0), "a step that added a layer has a size");
+  const table = await d.docker(["system", "df"]);
+  assert.match(table.stdout, new RegExp(`^Build Cache\\s+${cache.length}\\s`, "m"), table.stdout);
+  const berthTable = await d.berth(["system", "df"]);
+  assert.match(berthTable.stdout, new RegExp(`^Build Cache\\s+${cache.length}\\s`, "m"), berthTable.stdout);
+
+  const old = await d.berth(["builder", "prune", "-f", "--filter", "until=24h"]);
+  assert.equal(old.code, 0, old.stderr);
+  assert.doesNotMatch(old.stdout, /Deleted build cache objects/, "nothing is a day old");
+  const pruned = await d.berth(["builder", "prune", "-af"]);
+  assert.equal(pruned.code, 0, pruned.stderr);
+  assert.match(pruned.stdout, /^Deleted build cache objects:\n([0-9a-f]{64}\n)+\nTotal reclaimed space: /m);
+  assert.equal((JSON.parse((await d.api("GET", "/system/df")).body) as { BuildCache: unknown[] }).BuildCache.length, 0);
+
+  assert.equal((await d.berth(["build", "-q", ctx])).code, 0);
+  const dp = await d.docker(["builder", "prune", "-af"]);
+  assert.equal(dp.code, 0, dp.stderr);
+  assert.match(dp.stdout, /Total reclaimed space:/);
+  assert.equal((JSON.parse((await d.api("GET", "/system/df")).body) as { BuildCache: unknown[] }).BuildCache.length, 0);
+  const rebuilt = await d.berth(["build", "--progress=plain", ctx]);
+  assert.match(rebuilt.stdout, /rebuilt: no earlier build/, "after a prune every step is a cold miss");
+});
