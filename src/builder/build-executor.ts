@@ -377,24 +377,27 @@ export class BuildExecutor {
     }
   }
 
-  #commit(state: StageState, layer: Readable | null, config: ContainerConfig, createdBy: string): Promise<string> {
+  /** `layer` is a layer tar, or the key of an active snapshot on the parent whose upper dir is the layer (committed in place). */
+  #commit(state: StageState, layer: Readable | string | null, config: ContainerConfig, createdBy: string): Promise<string> {
     return this.deps.images.commitLayer({
-      parent: state.imageId, layer, config, createdBy,
+      parent: state.imageId, ...(typeof layer === "string" ? { layer: null, snapshot: layer } : { layer }), config, createdBy,
       ...(state.author ? { author: state.author } : {}),
       ...(this.o.signal ? { signal: this.o.signal } : {}),
     });
   }
 
   /**
-   * A writable snapshot on the image, mounted for `change`; its diff (or null when nothing changed)
-   * goes to `commit`. The snapshot and mount are gone afterwards, whatever happens.
+   * A writable snapshot on the image, mounted for `change`; then `commit` gets the snapshot's key to adopt
+   * as the step's layer (or null when nothing changed). The mount is gone afterwards, and the snapshot
+   * too unless the commit took it, whatever happens.
    */
-  async #withRootfs(imageId: string | null, change: (root: string) => Promise<void>, commit: (layer: Readable | null) => Promise<string>): Promise<string> {
+  async #withRootfs(imageId: string | null, change: (root: string) => Promise<void>, commit: (snapshot: string | null) => Promise<string>): Promise<string> {
     const snap = this.deps.images.snapshotter;
     const top = imageId ? (await this.deps.images.resolve(imageId)).topSnapshot : null;
     const key = `build-${newId().slice(0, 24)}`;
     await snap.prepare(key, top, { labels: { "berth.build": "step" } });
     const mnt = await mkdtemp(join(this.deps.tmpRoot, "mnt-"));
+    let adopted = false;
     try {
       await mountAll(await snap.mounts(key), mnt);
       try {
@@ -404,11 +407,13 @@ export class BuildExecutor {
       }
       const upper = await snap.dir(key);
       const empty = (await readdir(upper)).length === 0;
-      return await commit(empty ? null : packDiff(upper, this.o.signal ? { signal: this.o.signal } : {}));
+      const id = await commit(empty ? null : key);
+      adopted = !empty;
+      return id;
     } finally {
       await unmountAll(mnt).catch(() => {});
       await rmdir(mnt).catch(() => {});
-      await snap.remove(key).catch((err) => this.deps.logger.warn("removing build snapshot", { key, err }));
+      if (!adopted) await snap.remove(key).catch((err) => { if (!isKind(err, "not-found")) this.deps.logger.warn("removing build snapshot", { key, err }); });
     }
   }
 

@@ -40,6 +40,15 @@ test("berth build: plain progress, rebuild reasons, the image id, tags; the resu
   const ls = await d.berth(["run", "--rm", "cli:1", "ls", "-a", "/ctx"]);
   assert.doesNotMatch(ls.stdout, /secret-dir|ignored\.log/, ".dockerignore'd paths never leave the client");
   assert.match(ls.stdout, /a\.txt/);
+  // Step layers are committed in place (no second unpack): their blobs must still match the diff ids.
+  const saved = join(d.root, "cli1.tar");
+  const save = await d.docker(["save", "-o", saved, "cli:1"]);
+  assert.equal(save.code, 0, save.stderr);
+  const layers = JSON.parse((await d.docker(["inspect", "-f", "{{json .RootFS.Layers}}", "cli:1"])).stdout) as string[];
+  const members = execFileSync("tar", ["-tf", saved]).toString();
+  for (const l of layers) assert.ok(members.includes(l.slice(7)), `layer ${l} in the saved archive`);
+  const reloaded = await d.docker(["load", "-i", saved]);
+  assert.equal(reloaded.code, 0, reloaded.stderr);
 
   const cached = await d.berth(["build", "--progress=plain", "-t", "cli:1", ctx]);
   assert.equal(cached.code, 0, cached.stderr);
