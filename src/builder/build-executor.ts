@@ -14,6 +14,7 @@ import { newId, shortId, type Logger } from "../util/index.js";
 import { BuildCache, cacheKey, sourcesDigest, type StepInputs } from "./cache/build-cache.js";
 import type { BuildContext } from "./context/build-context.js";
 import { copyDestination, writeCopy } from "./copy/write-copy.js";
+import { fetchSources } from "./copy/fetch-sources.js";
 import { cleanSource, scanTree, selectionFiles, selectSources, type SourceTree } from "./copy/source-tree.js";
 import {
   DEFAULT_SHELL, StageArgs, commandFor, expandInstruction, resolveStage, runPlanFor,
@@ -39,6 +40,8 @@ export interface ExecutorOptions {
   explain: boolean;
   /** Structured step events ({"id":"berth.step","aux":StepEvent}) instead of the classic text lines; RUN output stays as stream. */
   events?: boolean;
+  /** RUN --mount=type=secret values by id (Berth extension: never cached, never in a layer). */
+  secrets?: Record<string, Buffer>;
   rm: boolean;
   forceRm: boolean;
   networkMode?: string;
@@ -443,19 +446,22 @@ export class BuildExecutor {
     const c = instr as CopyInstruction | AddInstruction;
     const what = c.kind;
     const from = c.kind === "COPY" ? c.from : undefined;
+    const urls = c.sources.filter((s) => /^https?:\/\//.test(s));
     for (const s of c.sources) {
       if (/^(https?|git):\/\//.test(s) || s.startsWith("git@")) {
         if (c.kind === "COPY") throw invalidArgument(`COPY failed: source can't be a URL for COPY`);
-        throw invalidArgument(`ADD failed: remote sources are not supported yet: ${s}`);
+        if (!/^https?:\/\//.test(s)) throw invalidArgument(`ADD failed: git sources are not supported: ${s}`);
       }
     }
+    if (urls.length > 0 && urls.length !== c.sources.length) throw invalidArgument("ADD failed: URL and local sources cannot be mixed in one ADD");
+    if (c.kind === "ADD" && c.checksum !== undefined && urls.length === 0) throw invalidArgument("ADD failed: --checksum is only supported for HTTP(S) sources");
     const shell = state.config.Shell?.length ? state.config.Shell : [...DEFAULT_SHELL];
     const flags = [
       ...(from !== undefined ? [`--from=${from}`] : []), ...(c.chown ? [`--chown=${c.chown}`] : []),
       ...(c.chmod ? [`--chmod=${c.chmod}`] : []), ...c.exclude.map((x) => `--exclude=${x}`),
     ];
-    const run = async (tree: SourceTree, keepOwner: boolean): Promise<void> => {
-      const selected = c.sources.length > 0 ? selectSources(tree, c.sources, what) : [];
+    const run = async (tree: SourceTree, keepOwner: boolean, sources: readonly string[] = c.sources, remote = false): Promise<void> => {
+      const selected = sources.length > 0 ? selectSources(tree, sources, what) : [];
       const files = selectionFiles(tree, selected, c.exclude);
       for (const h of c.heredocs) files.push([`<<${h.name}`, sha(h.content)]);
       const digest = sourcesDigest(files);
@@ -475,9 +481,20 @@ export class BuildExecutor {
           const opts = { keepOwner, excludes: c.exclude, ...(owner ? { owner } : {}), ...(mode !== undefined ? { mode } : {}) };
           if (selected.length > 0) await writeCopy(tree, selected, dest, root, opts, what);
           if (c.heredocs.length > 0) await this.#writeHeredocs(root, c, dest, opts);
-          if (c.kind === "ADD") await this.#extractArchives(root, tree, selected, dest);
+          if (c.kind === "ADD" && !remote) await this.#extractArchives(root, tree, selected, dest);
         }, (layer) => this.#commit(state, layer, state.config, createdBy)));
     };
+    if (urls.length > 0) {
+      const got = await fetchSources(urls, {
+        tmpRoot: this.deps.tmpRoot, ...(c.kind === "ADD" && c.checksum !== undefined ? { checksum: c.checksum } : {}),
+        ...(this.o.signal ? { signal: this.o.signal } : {}),
+      });
+      try {
+        return await run(got.tree, false, got.names, true);
+      } finally {
+        await rm(got.dir, { recursive: true, force: true });
+      }
+    }
     if (from === undefined) return run({ root: this.ctx.dir, entries: this.ctx.entries, kind: "context" }, false);
     const st = resolveStage(this.df, from);
     let imageId: string | null;
@@ -543,6 +560,7 @@ export class BuildExecutor {
     const plan = runPlanFor(config.Shell?.length ? config.Shell : [...DEFAULT_SHELL], instr);
     const binds: string[] = [];
     const scratch: string[] = [];
+    const stubs: string[] = [];
     try {
       for (const f of plan.files) {
         const d = await mkdtemp(join(this.deps.tmpRoot, "inline-"));
@@ -565,6 +583,24 @@ export class BuildExecutor {
           await chown(d, m.uid, m.gid);
           await chmod(d, m.mode);
           binds.push(`${d}:${m.target}${m.readonly ? ":ro" : ""}`);
+        } else if (m.type === "secret") {
+          const data = this.o.secrets?.[m.id];
+          if (!data) {
+            if (m.required) throw invalidArgument(`secret ${m.id}: not found`);
+            continue;
+          }
+          if (m.env) env.push(`${m.env}=${data.toString("utf8")}`);
+          if (m.target) {
+            const d = await mkdtemp(join(this.deps.tmpRoot, "secret-"));
+            scratch.push(d);
+            const p = join(d, "secret");
+            await writeFile(p, data, { mode: m.mode });
+            const { chown, chmod } = await import("node:fs/promises");
+            await chown(p, m.uid, m.gid);
+            await chmod(p, m.mode);
+            binds.push(`${p}:${m.target}:ro`);
+            stubs.push(...selfAndParents(m.target));
+          }
         } else if (m.type === "tmpfs") {
           hc.Tmpfs = { ...(hc.Tmpfs ?? {}), [m.target]: m.size ? `size=${m.size}` : "" };
         } else {
@@ -587,7 +623,7 @@ export class BuildExecutor {
         const lowers = info.GraphDriver?.Data?.LowerDir?.split(":").filter(Boolean) ?? [];
         let id: string;
         if (upper) {
-          await dropRuntimeStubs(upper, lowers);
+          await dropRuntimeStubs(upper, lowers, stubs);
           const empty = (await readdir(upper)).length === 0;
           id = await this.#commit(state, empty ? null : packDiff(upper, this.o.signal ? { signal: this.o.signal } : {}), config, createdBy);
         } else {
@@ -643,12 +679,12 @@ const RUNTIME_STUBS = ["etc/hosts", "etc/hostname", "etc/resolv.conf", "dev", "p
  * Docker keeps these in an init layer, out of commits. Empty stubs absent from every lower layer are
  * dropped, and then an /etc left empty that only existed as a copy-up.
  */
-async function dropRuntimeStubs(upper: string, lowers: string[]): Promise<void> {
+async function dropRuntimeStubs(upper: string, lowers: string[], extra: readonly string[] = []): Promise<void> {
   const inLower = async (rel: string) => {
     for (const l of lowers) if (await lstat(join(l, rel)).catch(() => null)) return true;
     return false;
   };
-  for (const rel of RUNTIME_STUBS) {
+  for (const rel of [...extra, ...RUNTIME_STUBS]) {
     const p = join(upper, rel);
     const st = await lstat(p).catch(() => null);
     if (!st) continue;
@@ -664,6 +700,13 @@ async function dropRuntimeStubs(upper: string, lowers: string[]): Promise<void> 
       } else if (!(await inLower(rel))) await rmdir(p).catch(() => {});
     }
   }
+}
+
+/** "/run/secrets/x" -> ["run/secrets/x", "run/secrets", "run"]: a mount point's stubs, children first. */
+function selfAndParents(path: string): string[] {
+  const out: string[] = [];
+  for (let p = posix.normalize(path).replace(/^\/+/, ""); p && p !== "."; p = posix.dirname(p)) out.push(p);
+  return out;
 }
 
 async function mkdirAll(root: string, path: string): Promise<void> {

@@ -48,6 +48,8 @@ export interface BuildOptions {
   events?: boolean;
   /** URL of a context tar (or of a Dockerfile) to fetch instead of reading the request body. */
   remote?: string;
+  /** RUN --mount=type=secret values by id (Berth extension, header X-Berth-Build-Secrets). */
+  secrets?: Record<string, Buffer>;
   signal?: AbortSignal;
   /** Called with each step's outcome (for progress displays, tests and the benchmark). */
   onStep?: (r: StepReport) => void;
@@ -200,6 +202,7 @@ export class BuildService {
         df, ctx,
         {
           buildArgs, globalArgs, noCache: !!opts.noCache, pull: !!opts.pull, explain: !!opts.explain, events: !!opts.events,
+          ...(opts.secrets ? { secrets: opts.secrets } : {}),
           rm: opts.rm ?? true, forceRm: !!opts.forceRm, platform: `linux/${hostArchitecture()}`,
           ...(opts.networkMode ? { networkMode: opts.networkMode } : {}), ...(opts.shmSize ? { shmSize: opts.shmSize } : {}),
           ...(opts.memory ? { memory: opts.memory } : {}), ...(opts.extraHosts?.length ? { extraHosts: opts.extraHosts } : {}),
