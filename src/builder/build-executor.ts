@@ -310,8 +310,15 @@ export class BuildExecutor {
         runArgv = plan.argv;
         vars = state.args.values();
         argNames = Object.keys(vars);
+        // A mount from another stage or image makes its content an input: key on the image id.
+        const fromIds: string[] = [];
+        for (const m of instr.mounts) {
+          if ((m.type !== "bind" && m.type !== "cache") || m.from === undefined) continue;
+          const st = resolveStage(this.df, m.from);
+          fromIds.push(st ? this.results.get(st.index)?.imageId ?? "" : (await this.#baseImage(m.from)).id);
+        }
         resolved = `RUN ${JSON.stringify(runArgv)}${instr.network ? ` --network=${instr.network}` : ""}${
-          instr.mounts.length ? ` --mount=${JSON.stringify(instr.mounts)}` : ""}`;
+          instr.mounts.length ? ` --mount=${JSON.stringify(instr.mounts)}` : ""}${fromIds.length ? ` from=${JSON.stringify(fromIds)}` : ""}`;
         break;
       }
       case "COPY":
@@ -418,6 +425,28 @@ export class BuildExecutor {
       await rmdir(mnt).catch(() => {});
       if (!adopted) await snap.remove(key).catch((err) => { if (!isKind(err, "not-found")) this.deps.logger.warn("removing build snapshot", { key, err }); });
     }
+  }
+
+  /** A read-only mounted view of an image, open until close(); null root for an image without layers. */
+  async #openView(imageId: string | null): Promise<{ root: string | null; close(): Promise<void> }> {
+    const top = imageId ? (await this.deps.images.resolve(imageId)).topSnapshot : null;
+    if (!top) return { root: null, close: async () => {} };
+    const snap = this.deps.images.snapshotter;
+    const key = `build-view-${newId().slice(0, 24)}`;
+    await snap.view(key, top, { labels: { "berth.build": "view" } });
+    const mnt = await mkdtemp(join(this.deps.tmpRoot, "view-"));
+    const close = async () => {
+      await unmountAll(mnt).catch(() => {});
+      await rmdir(mnt).catch(() => {});
+      await snap.remove(key).catch((err) => this.deps.logger.warn("removing build view", { key, err }));
+    };
+    try {
+      await mountAll(await snap.mounts(key), mnt);
+    } catch (err) {
+      await close();
+      throw err;
+    }
+    return { root: mnt, close };
   }
 
   /** A read-only mounted view of an image for COPY --from; null root for an image without layers. */
@@ -561,6 +590,7 @@ export class BuildExecutor {
     const binds: string[] = [];
     const scratch: string[] = [];
     const stubs: string[] = [];
+    const views: { close(): Promise<void> }[] = [];
     try {
       for (const f of plan.files) {
         const d = await mkdtemp(join(this.deps.tmpRoot, "inline-"));
@@ -573,7 +603,22 @@ export class BuildExecutor {
       if (instr.mounts.some((m) => m.type === "bind")) await this.ctx.materialize(this.o.signal);
       for (const m of instr.mounts) {
         if (m.type === "bind") {
-          if (m.from !== undefined) throw invalidArgument("RUN --mount=type=bind,from=... is not supported yet");
+          if (m.from !== undefined) {
+            const st = resolveStage(this.df, m.from);
+            let imageId: string | null;
+            if (st) {
+              const r = this.results.get(st.index);
+              if (!r) throw invalidArgument(`RUN --mount from=${m.from}: the stage is not built before this one`);
+              imageId = r.imageId;
+            } else imageId = (await this.#baseImage(m.from)).id;
+            const view = await this.#openView(imageId);
+            views.push(view);
+            const src = view.root ? await resolveInRoot(view.root, `/${cleanSource(m.source)}`) : null;
+            if (!src || !(await lstat(src).catch(() => null))) throw invalidArgument(`RUN --mount from=${m.from}: ${m.source || "/"} not found`);
+            binds.push(`${src}:${m.target}:ro`);
+            stubs.push(...selfAndParents(m.target));
+            continue;
+          }
           const src = join(this.ctx.dir, cleanSource(m.source));
           binds.push(`${src}:${m.target}:ro`);
         } else if (m.type === "cache") {
@@ -638,6 +683,7 @@ export class BuildExecutor {
         }
       }
     } finally {
+      for (const v of views) await v.close();
       for (const d of scratch) await rm(d, { recursive: true, force: true });
     }
   }

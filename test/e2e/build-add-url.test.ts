@@ -100,3 +100,25 @@ test("RUN --mount=type=secret via berth build --secret: visible to the step, abs
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /secret tok: not found/);
 });
+
+test("RUN --mount=type=bind,from=stage reads another stage's files; a change there rebuilds the step", async () => {
+  const df = (v: string) => [
+    "FROM busybox AS tools",
+    `RUN mkdir -p /out && echo tool-${v} > /out/tool.txt`,
+    "FROM busybox",
+    "RUN --mount=type=bind,from=tools,source=/out,target=/mnt/tools cat /mnt/tools/tool.txt > /used.txt",
+    "",
+  ].join("\n");
+  const dir = await ctxWith("bind-from", df("a"));
+  const r = await d.docker(["build", "-t", "bindfrom:1", dir]);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const out = await d.docker(["run", "--rm", "bindfrom:1", "sh", "-c", "cat /used.txt; ls /mnt 2>&1 || true"]);
+  assert.match(out.stdout, /^tool-a\n/);
+  assert.doesNotMatch(out.stdout, /tools/, "the mount point is not left in the image");
+  await writeFile(join(dir, "Dockerfile"), df("b"));
+  const again = await d.berth(["build", "--progress=plain", "-t", "bindfrom:2", dir]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, /^\[4\/4\] DONE/m, "the mounting step is rebuilt when the stage changed");
+  assert.equal((await d.docker(["run", "--rm", "bindfrom:2", "cat", "/used.txt"])).stdout, "tool-b\n");
+  await buildTmpEmpty();
+});
