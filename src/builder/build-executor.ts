@@ -14,6 +14,7 @@ import { newId, shortId, type Logger } from "../util/index.js";
 import { BuildCache, cacheKey, sourcesDigest, type StepInputs } from "./cache/build-cache.js";
 import type { BuildContext } from "./context/build-context.js";
 import { copyDestination, writeCopy } from "./copy/write-copy.js";
+import { fetchSources } from "./copy/fetch-sources.js";
 import { cleanSource, scanTree, selectionFiles, selectSources, type SourceTree } from "./copy/source-tree.js";
 import {
   DEFAULT_SHELL, StageArgs, commandFor, expandInstruction, resolveStage, runPlanFor,
@@ -37,6 +38,10 @@ export interface ExecutorOptions {
   noCache: boolean;
   pull: boolean;
   explain: boolean;
+  /** Structured step events ({"id":"berth.step","aux":StepEvent}) instead of the classic text lines; RUN output stays as stream. */
+  events?: boolean;
+  /** RUN --mount=type=secret values by id (Berth extension: never cached, never in a layer). */
+  secrets?: Record<string, Buffer>;
   rm: boolean;
   forceRm: boolean;
   networkMode?: string;
@@ -61,6 +66,20 @@ export interface StepReport {
   reason?: string;
   imageId: string | null;
   ms: number;
+  /** The cache key inputs (with --explain). */
+  explain?: string;
+}
+
+/** The aux payload of a "berth.step" message: a step starts (running) or ends (cached or done). */
+export interface StepEvent {
+  step: number;
+  total: number;
+  instruction: string;
+  state: "running" | "cached" | "done";
+  ms?: number;
+  reason?: string;
+  imageId?: string | null;
+  explain?: string;
 }
 
 interface StageState {
@@ -98,8 +117,34 @@ export class BuildExecutor {
     private readonly totalSteps: number,
   ) {}
 
+  /** A classic-builder text line (left out in events mode, where step events carry the same facts). */
   #say(text: string): void {
-    this.emit({ stream: text });
+    if (!this.o.events) this.emit({ stream: text });
+  }
+
+  /** Output of a RUN step's container. */
+  #output(text: string, stderr: boolean): void {
+    this.emit({ stream: stderr && !this.o.events ? `\u001b[91m${text}\u001b[0m` : text });
+  }
+
+  #begin(instruction: string): void {
+    ++this.#step;
+    this.#say(`Step ${this.#step}/${this.totalSteps} : ${instruction}\n`);
+    if (this.o.events) this.#event({ step: this.#step, total: this.totalSteps, instruction, state: "running" });
+  }
+
+  #report(r: StepReport): void {
+    this.reports.push(r);
+    if (this.o.events) {
+      this.#event({
+        step: r.step, total: this.totalSteps, instruction: r.instruction, state: r.cached ? "cached" : "done", ms: r.ms, imageId: r.imageId,
+        ...(r.reason !== undefined ? { reason: r.reason } : {}), ...(r.explain !== undefined ? { explain: r.explain } : {}),
+      });
+    }
+  }
+
+  #event(e: StepEvent): void {
+    this.emit({ id: "berth.step", aux: e });
   }
 
   #check(): void {
@@ -108,13 +153,16 @@ export class BuildExecutor {
 
   /** Print the meta ARG steps (ARG before the first FROM). */
   metaArgSteps(): void {
-    for (const a of this.df.metaArgs) this.#say(`Step ${++this.#step}/${this.totalSteps} : ${a.original}\n`);
+    for (const a of this.df.metaArgs) {
+      this.#begin(a.original);
+      if (this.o.events) this.#event({ step: this.#step, total: this.totalSteps, instruction: a.original, state: "cached", ms: 0 });
+    }
   }
 
   async runStage(stage: Stage, extraInstructions: Instruction[] = []): Promise<StageResult> {
     this.#check();
     const t0 = Date.now();
-    this.#say(`Step ${++this.#step}/${this.totalSteps} : ${stage.from.original}\n`);
+    this.#begin(stage.from.original);
     const baseRef = expandInstruction(stage.from, this.o.globalArgs, { escape: this.df.escape }).image;
     let imageId: string | null = null;
     let baseCfg: ImageConfig | null = null;
@@ -130,7 +178,7 @@ export class BuildExecutor {
       baseCfg = got.config;
     }
     if (imageId) this.#say(` ---> ${shortHex(imageId)}\n`);
-    this.reports.push({ step: this.#step, instruction: stage.from.original, cached: true, imageId, ms: Date.now() - t0 });
+    this.#report({ step: this.#step, instruction: stage.from.original, cached: true, imageId, ms: Date.now() - t0 });
     const state: StageState = {
       imageId, config: structuredClone(baseCfg?.config ?? {}),
       args: new StageArgs(this.o.globalArgs, this.o.buildArgs), cmdSet: false, author: baseCfg?.author ?? "",
@@ -148,7 +196,7 @@ export class BuildExecutor {
     }
     for (const instr of [...stage.instructions, ...extraInstructions]) {
       this.#check();
-      this.#say(`Step ${++this.#step}/${this.totalSteps} : ${instr.original}\n`);
+      this.#begin(instr.original);
       await this.#runStep(state, instr, true);
     }
     const result = { imageId: state.imageId, config: state.config };
@@ -263,8 +311,15 @@ export class BuildExecutor {
         runArgv = plan.argv;
         vars = state.args.values();
         argNames = Object.keys(vars);
+        // A mount from another stage or image makes its content an input: key on the image id.
+        const fromIds: string[] = [];
+        for (const m of instr.mounts) {
+          if ((m.type !== "bind" && m.type !== "cache") || m.from === undefined) continue;
+          const st = resolveStage(this.df, m.from);
+          fromIds.push(st ? this.results.get(st.index)?.imageId ?? "" : (await this.#baseImage(m.from)).id);
+        }
         resolved = `RUN ${JSON.stringify(runArgv)}${instr.network ? ` --network=${instr.network}` : ""}${
-          instr.mounts.length ? ` --mount=${JSON.stringify(instr.mounts)}` : ""}`;
+          instr.mounts.length ? ` --mount=${JSON.stringify(instr.mounts)}` : ""}${fromIds.length ? ` from=${JSON.stringify(fromIds)}` : ""}`;
         break;
       }
       case "COPY":
@@ -295,7 +350,8 @@ export class BuildExecutor {
   /** Look up the step; on a miss explain it, run `build`, record the result. Moves the stage on. */
   async #cached(state: StageState, inputs: StepInputs, counted: boolean, t0: number, text: string, build: () => Promise<string>): Promise<void> {
     const key = cacheKey(inputs);
-    if (this.o.explain) this.#say(` ---> Cache key: ${describeInputs(inputs)} => ${key.slice(0, 12)}\n`);
+    const explain = this.o.explain ? `${describeInputs(inputs)} => ${key.slice(0, 12)}` : undefined;
+    if (explain) this.#say(` ---> Cache key: ${explain}\n`);
     let reason: string;
     if (this.o.noCache) reason = "cache disabled (--no-cache)";
     else {
@@ -306,7 +362,7 @@ export class BuildExecutor {
         this.#say(` ---> ${shortHex(hit.imageId)}\n`);
         state.imageId = hit.imageId;
         state.first = false;
-        if (counted) this.reports.push({ step: this.#step, instruction: text, cached: true, imageId: hit.imageId, ms: Date.now() - t0 });
+        if (counted) this.#report({ step: this.#step, instruction: text, cached: true, imageId: hit.imageId, ms: Date.now() - t0, ...(explain ? { explain } : {}) });
         return;
       }
       if (hit) await this.deps.cache.delete(key);
@@ -319,7 +375,7 @@ export class BuildExecutor {
     state.imageId = id;
     state.rebuilt = true;
     state.first = false;
-    if (counted) this.reports.push({ step: this.#step, instruction: text, cached: false, reason, imageId: id, ms: Date.now() - t0 });
+    if (counted) this.#report({ step: this.#step, instruction: text, cached: false, reason, imageId: id, ms: Date.now() - t0, ...(explain ? { explain } : {}) });
   }
 
   async #imageExists(id: string): Promise<boolean> {
@@ -332,24 +388,27 @@ export class BuildExecutor {
     }
   }
 
-  #commit(state: StageState, layer: Readable | null, config: ContainerConfig, createdBy: string): Promise<string> {
+  /** `layer` is a layer tar, or the key of an active snapshot on the parent whose upper dir is the layer (committed in place). */
+  #commit(state: StageState, layer: Readable | string | null, config: ContainerConfig, createdBy: string): Promise<string> {
     return this.deps.images.commitLayer({
-      parent: state.imageId, layer, config, createdBy,
+      parent: state.imageId, ...(typeof layer === "string" ? { layer: null, snapshot: layer } : { layer }), config, createdBy,
       ...(state.author ? { author: state.author } : {}),
       ...(this.o.signal ? { signal: this.o.signal } : {}),
     });
   }
 
   /**
-   * A writable snapshot on the image, mounted for `change`; its diff (or null when nothing changed)
-   * goes to `commit`. The snapshot and mount are gone afterwards, whatever happens.
+   * A writable snapshot on the image, mounted for `change`; then `commit` gets the snapshot's key to adopt
+   * as the step's layer (or null when nothing changed). The mount is gone afterwards, and the snapshot
+   * too unless the commit took it, whatever happens.
    */
-  async #withRootfs(imageId: string | null, change: (root: string) => Promise<void>, commit: (layer: Readable | null) => Promise<string>): Promise<string> {
+  async #withRootfs(imageId: string | null, change: (root: string) => Promise<void>, commit: (snapshot: string | null) => Promise<string>): Promise<string> {
     const snap = this.deps.images.snapshotter;
     const top = imageId ? (await this.deps.images.resolve(imageId)).topSnapshot : null;
     const key = `build-${newId().slice(0, 24)}`;
     await snap.prepare(key, top, { labels: { "berth.build": "step" } });
     const mnt = await mkdtemp(join(this.deps.tmpRoot, "mnt-"));
+    let adopted = false;
     try {
       await mountAll(await snap.mounts(key), mnt);
       try {
@@ -359,12 +418,36 @@ export class BuildExecutor {
       }
       const upper = await snap.dir(key);
       const empty = (await readdir(upper)).length === 0;
-      return await commit(empty ? null : packDiff(upper, this.o.signal ? { signal: this.o.signal } : {}));
+      const id = await commit(empty ? null : key);
+      adopted = !empty;
+      return id;
     } finally {
       await unmountAll(mnt).catch(() => {});
       await rmdir(mnt).catch(() => {});
-      await snap.remove(key).catch((err) => this.deps.logger.warn("removing build snapshot", { key, err }));
+      if (!adopted) await snap.remove(key).catch((err) => { if (!isKind(err, "not-found")) this.deps.logger.warn("removing build snapshot", { key, err }); });
     }
+  }
+
+  /** A read-only mounted view of an image, open until close(); null root for an image without layers. */
+  async #openView(imageId: string | null): Promise<{ root: string | null; close(): Promise<void> }> {
+    const top = imageId ? (await this.deps.images.resolve(imageId)).topSnapshot : null;
+    if (!top) return { root: null, close: async () => {} };
+    const snap = this.deps.images.snapshotter;
+    const key = `build-view-${newId().slice(0, 24)}`;
+    await snap.view(key, top, { labels: { "berth.build": "view" } });
+    const mnt = await mkdtemp(join(this.deps.tmpRoot, "view-"));
+    const close = async () => {
+      await unmountAll(mnt).catch(() => {});
+      await rmdir(mnt).catch(() => {});
+      await snap.remove(key).catch((err) => this.deps.logger.warn("removing build view", { key, err }));
+    };
+    try {
+      await mountAll(await snap.mounts(key), mnt);
+    } catch (err) {
+      await close();
+      throw err;
+    }
+    return { root: mnt, close };
   }
 
   /** A read-only mounted view of an image for COPY --from; null root for an image without layers. */
@@ -393,19 +476,22 @@ export class BuildExecutor {
     const c = instr as CopyInstruction | AddInstruction;
     const what = c.kind;
     const from = c.kind === "COPY" ? c.from : undefined;
+    const urls = c.sources.filter((s) => /^https?:\/\//.test(s));
     for (const s of c.sources) {
       if (/^(https?|git):\/\//.test(s) || s.startsWith("git@")) {
         if (c.kind === "COPY") throw invalidArgument(`COPY failed: source can't be a URL for COPY`);
-        throw invalidArgument(`ADD failed: remote sources are not supported yet: ${s}`);
+        if (!/^https?:\/\//.test(s)) throw invalidArgument(`ADD failed: git sources are not supported: ${s}`);
       }
     }
+    if (urls.length > 0 && urls.length !== c.sources.length) throw invalidArgument("ADD failed: URL and local sources cannot be mixed in one ADD");
+    if (c.kind === "ADD" && c.checksum !== undefined && urls.length === 0) throw invalidArgument("ADD failed: --checksum is only supported for HTTP(S) sources");
     const shell = state.config.Shell?.length ? state.config.Shell : [...DEFAULT_SHELL];
     const flags = [
       ...(from !== undefined ? [`--from=${from}`] : []), ...(c.chown ? [`--chown=${c.chown}`] : []),
       ...(c.chmod ? [`--chmod=${c.chmod}`] : []), ...c.exclude.map((x) => `--exclude=${x}`),
     ];
-    const run = async (tree: SourceTree, keepOwner: boolean): Promise<void> => {
-      const selected = c.sources.length > 0 ? selectSources(tree, c.sources, what) : [];
+    const run = async (tree: SourceTree, keepOwner: boolean, sources: readonly string[] = c.sources, remote = false): Promise<void> => {
+      const selected = sources.length > 0 ? selectSources(tree, sources, what) : [];
       const files = selectionFiles(tree, selected, c.exclude);
       for (const h of c.heredocs) files.push([`<<${h.name}`, sha(h.content)]);
       const digest = sourcesDigest(files);
@@ -425,9 +511,20 @@ export class BuildExecutor {
           const opts = { keepOwner, excludes: c.exclude, ...(owner ? { owner } : {}), ...(mode !== undefined ? { mode } : {}) };
           if (selected.length > 0) await writeCopy(tree, selected, dest, root, opts, what);
           if (c.heredocs.length > 0) await this.#writeHeredocs(root, c, dest, opts);
-          if (c.kind === "ADD") await this.#extractArchives(root, tree, selected, dest);
+          if (c.kind === "ADD" && !remote) await this.#extractArchives(root, tree, selected, dest);
         }, (layer) => this.#commit(state, layer, state.config, createdBy)));
     };
+    if (urls.length > 0) {
+      const got = await fetchSources(urls, {
+        tmpRoot: this.deps.tmpRoot, ...(c.kind === "ADD" && c.checksum !== undefined ? { checksum: c.checksum } : {}),
+        ...(this.o.signal ? { signal: this.o.signal } : {}),
+      });
+      try {
+        return await run(got.tree, false, got.names, true);
+      } finally {
+        await rm(got.dir, { recursive: true, force: true });
+      }
+    }
     if (from === undefined) return run({ root: this.ctx.dir, entries: this.ctx.entries, kind: "context" }, false);
     const st = resolveStage(this.df, from);
     let imageId: string | null;
@@ -493,6 +590,8 @@ export class BuildExecutor {
     const plan = runPlanFor(config.Shell?.length ? config.Shell : [...DEFAULT_SHELL], instr);
     const binds: string[] = [];
     const scratch: string[] = [];
+    const stubs: string[] = [];
+    const views: { close(): Promise<void> }[] = [];
     try {
       for (const f of plan.files) {
         const d = await mkdtemp(join(this.deps.tmpRoot, "inline-"));
@@ -505,7 +604,22 @@ export class BuildExecutor {
       if (instr.mounts.some((m) => m.type === "bind")) await this.ctx.materialize(this.o.signal);
       for (const m of instr.mounts) {
         if (m.type === "bind") {
-          if (m.from !== undefined) throw invalidArgument("RUN --mount=type=bind,from=... is not supported yet");
+          if (m.from !== undefined) {
+            const st = resolveStage(this.df, m.from);
+            let imageId: string | null;
+            if (st) {
+              const r = this.results.get(st.index);
+              if (!r) throw invalidArgument(`RUN --mount from=${m.from}: the stage is not built before this one`);
+              imageId = r.imageId;
+            } else imageId = (await this.#baseImage(m.from)).id;
+            const view = await this.#openView(imageId);
+            views.push(view);
+            const src = view.root ? await resolveInRoot(view.root, `/${cleanSource(m.source)}`) : null;
+            if (!src || !(await lstat(src).catch(() => null))) throw invalidArgument(`RUN --mount from=${m.from}: ${m.source || "/"} not found`);
+            binds.push(`${src}:${m.target}:ro`);
+            stubs.push(...selfAndParents(m.target));
+            continue;
+          }
           const src = join(this.ctx.dir, cleanSource(m.source));
           binds.push(`${src}:${m.target}:ro`);
         } else if (m.type === "cache") {
@@ -515,6 +629,24 @@ export class BuildExecutor {
           await chown(d, m.uid, m.gid);
           await chmod(d, m.mode);
           binds.push(`${d}:${m.target}${m.readonly ? ":ro" : ""}`);
+        } else if (m.type === "secret") {
+          const data = this.o.secrets?.[m.id];
+          if (!data) {
+            if (m.required) throw invalidArgument(`secret ${m.id}: not found`);
+            continue;
+          }
+          if (m.env) env.push(`${m.env}=${data.toString("utf8")}`);
+          if (m.target) {
+            const d = await mkdtemp(join(this.deps.tmpRoot, "secret-"));
+            scratch.push(d);
+            const p = join(d, "secret");
+            await writeFile(p, data, { mode: m.mode });
+            const { chown, chmod } = await import("node:fs/promises");
+            await chown(p, m.uid, m.gid);
+            await chmod(p, m.mode);
+            binds.push(`${p}:${m.target}:ro`);
+            stubs.push(...selfAndParents(m.target));
+          }
         } else if (m.type === "tmpfs") {
           hc.Tmpfs = { ...(hc.Tmpfs ?? {}), [m.target]: m.size ? `size=${m.size}` : "" };
         } else {
@@ -537,7 +669,7 @@ export class BuildExecutor {
         const lowers = info.GraphDriver?.Data?.LowerDir?.split(":").filter(Boolean) ?? [];
         let id: string;
         if (upper) {
-          await dropRuntimeStubs(upper, lowers);
+          await dropRuntimeStubs(upper, lowers, stubs);
           const empty = (await readdir(upper)).length === 0;
           id = await this.#commit(state, empty ? null : packDiff(upper, this.o.signal ? { signal: this.o.signal } : {}), config, createdBy);
         } else {
@@ -552,6 +684,7 @@ export class BuildExecutor {
         }
       }
     } finally {
+      for (const v of views) await v.close();
       for (const d of scratch) await rm(d, { recursive: true, force: true });
     }
   }
@@ -568,7 +701,7 @@ export class BuildExecutor {
       let r = await first;
       while (!r.done) {
         const text = r.value.data.toString("utf8");
-        this.#say(r.value.stream === "stderr" ? `\u001b[91m${text}\u001b[0m` : text);
+        this.#output(text, r.value.stream === "stderr");
         r = await it.next();
       }
     })().catch(() => {});
@@ -593,12 +726,12 @@ const RUNTIME_STUBS = ["etc/hosts", "etc/hostname", "etc/resolv.conf", "dev", "p
  * Docker keeps these in an init layer, out of commits. Empty stubs absent from every lower layer are
  * dropped, and then an /etc left empty that only existed as a copy-up.
  */
-async function dropRuntimeStubs(upper: string, lowers: string[]): Promise<void> {
+async function dropRuntimeStubs(upper: string, lowers: string[], extra: readonly string[] = []): Promise<void> {
   const inLower = async (rel: string) => {
     for (const l of lowers) if (await lstat(join(l, rel)).catch(() => null)) return true;
     return false;
   };
-  for (const rel of RUNTIME_STUBS) {
+  for (const rel of [...extra, ...RUNTIME_STUBS]) {
     const p = join(upper, rel);
     const st = await lstat(p).catch(() => null);
     if (!st) continue;
@@ -614,6 +747,13 @@ async function dropRuntimeStubs(upper: string, lowers: string[]): Promise<void> 
       } else if (!(await inLower(rel))) await rmdir(p).catch(() => {});
     }
   }
+}
+
+/** "/run/secrets/x" -> ["run/secrets/x", "run/secrets", "run"]: a mount point's stubs, children first. */
+function selfAndParents(path: string): string[] {
+  const out: string[] = [];
+  for (let p = posix.normalize(path).replace(/^\/+/, ""); p && p !== "."; p = posix.dirname(p)) out.push(p);
+  return out;
 }
 
 async function mkdirAll(root: string, path: string): Promise<void> {

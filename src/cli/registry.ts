@@ -43,6 +43,8 @@ export const COMMANDS: CommandEntry[] = [
   { names: ["image load", "load"], load: async () => (await import("./commands/image/load.js")).load },
   { names: ["image pull", "pull"], load: async () => (await import("./commands/image/pull.js")).pull },
   { names: ["image push", "push"], load: async () => (await import("./commands/image/push.js")).push },
+  { names: ["image build", "build", "builder build"], load: async () => (await import("./commands/build/build.js")).build },
+  { names: ["builder prune"], load: async () => (await import("./commands/builder/prune.js")).prune },
   { names: ["inspect"], load: async () => (await import("./commands/inspect.js")).inspect },
   { names: ["version"], load: async () => (await import("./commands/system/version.js")).version },
   { names: ["system info", "info"], load: async () => (await import("./commands/system/info.js")).info },
@@ -59,6 +61,7 @@ export const GROUPS: Record<string, string> = {
   image: "Manage images",
   system: "Manage Berth",
   registry: "Run an OCI registry",
+  builder: "Manage builds",
 };
 
 /** Finds the entry for argv's leading words: "container ls ..." or "ps ...". */

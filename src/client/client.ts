@@ -258,8 +258,48 @@ export class NetworksApi {
   }
 }
 
+export interface BuildRequest {
+  tags?: string[];
+  dockerfile?: string;
+  target?: string;
+  buildArgs?: Record<string, string>;
+  labels?: Record<string, string>;
+  noCache?: boolean;
+  pull?: boolean;
+  quiet?: boolean;
+  networkMode?: string;
+  cacheFrom?: string[];
+  /** URL of a context tar (or a Dockerfile) for the daemon to fetch; the body is then empty. */
+  remote?: string;
+  /** Berth extensions: the cache key inputs of every step; structured step events. */
+  explain?: boolean;
+  events?: boolean;
+  /** Berth extension: RUN --mount=type=secret values, sent base64 in the X-Berth-Build-Secrets header. */
+  secrets?: Record<string, Buffer>;
+  signal?: AbortSignal;
+}
+
 export class BuildApi {
   constructor(private readonly t: Transport) {}
+  /** POST /build (the classic builder's endpoint): the context tar in the body; answers a JSON-message stream. */
+  async build(context: Readable | null, o: BuildRequest = {}): Promise<AsyncGenerator<JsonMessage>> {
+    const json = (m?: Record<string, string>) => (m && Object.keys(m).length ? JSON.stringify(m) : undefined);
+    const secrets = o.secrets && Object.keys(o.secrets).length
+      ? Buffer.from(JSON.stringify(Object.fromEntries(Object.entries(o.secrets).map(([k, v]) => [k, v.toString("base64")])))).toString("base64")
+      : undefined;
+    const res = await this.t.request("POST", "/build", {
+      query: {
+        t: o.tags?.length ? o.tags : undefined, dockerfile: o.dockerfile || undefined, target: o.target || undefined,
+        buildargs: json(o.buildArgs), labels: json(o.labels), nocache: o.noCache || undefined, pull: o.pull || undefined,
+        q: o.quiet || undefined, networkmode: o.networkMode || undefined,
+        cachefrom: o.cacheFrom?.length ? JSON.stringify(o.cacheFrom) : undefined, remote: o.remote || undefined,
+        explain: o.explain || undefined, berthevents: o.events || undefined, rm: true,
+      },
+      headers: { "Content-Type": "application/x-tar", ...(secrets ? { "X-Berth-Build-Secrets": secrets } : {}) },
+      ...(context ? { stream: context } : {}), signal: o.signal,
+    });
+    return jsonMessages(res);
+  }
   prune(opts: { all?: boolean; filters?: Filters } = {}): Promise<{ CachesDeleted?: string[] | null; SpaceReclaimed?: number }> {
     return this.t.json("POST", "/build/prune", { query: { all: opts.all || undefined, filters: encodeFilters(opts.filters) } });
   }

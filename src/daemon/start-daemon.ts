@@ -93,6 +93,7 @@ export async function startDaemon(cfg: DaemonConfig, opts: StartDaemonOptions): 
       images: services.images, containers: services.containers, dataRoot: cfg.dataRoot, runtime: cfg.runtime,
       serverVersion: opts.serverVersion, apiVersion: API_VERSION, minApiVersion: MIN_API_VERSION,
       registryMirrors: cfg.registryMirrors, insecureRegistries: cfg.insecureRegistries,
+      ...(services.build ? { buildCache: () => services.build!.df() } : {}),
     });
     const server = new ApiServer({ routes: engineRoutes({ ...services, system, exec, stats, events }), logger: logger.child({ module: "api" }), serverVersion: opts.serverVersion });
     undo.push(() => server.close());

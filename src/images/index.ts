@@ -5,6 +5,7 @@ export { globMatch } from "./glob-match.js";
 export { applyChanges } from "./config-changes.js";
 export { newImageConfig, hostArchitecture, type NewImageOptions } from "./image-config.js";
 export { unpackLayer, layerPresent, type UnpackDeps, type UnpackOptions, type UnpackResult } from "./layer-unpacker.js";
+export { adoptSnapshot } from "./adopt-snapshot.js";
 export { collectGarbage, type GcDeps, type GcResult } from "./image-gc.js";
 export { resolveImageId, noSuchImage } from "./image-resolver.js";
 export { checkFilterKeys, boolFilter, labelsMatch, referenceMatches, parseTimestamp } from "./image-filters.js";

@@ -8,7 +8,8 @@ import type { Readable } from "node:stream";
 import { BuildCache } from "../builder/cache/build-cache.js";
 import { BuildExecutor, StepError, shortHex, type StepReport } from "../builder/build-executor.js";
 import { receiveContext } from "../builder/context/build-context.js";
-import { IgnoreMatcher } from "../builder/context/ignore.js";
+import { fetchRemoteContext } from "../builder/context/remote-context.js";
+import { IgnoreMatcher } from "../spec/dockerignore.js";
 import { StatCache } from "../builder/context/stat-cache.js";
 import {
   effectiveArgs, parseDockerfile, stagesNeededFor, unusedBuildArgs, type Instruction,
@@ -43,6 +44,12 @@ export interface BuildOptions {
   extraHosts?: string[];
   /** Print the cache key inputs of every step. */
   explain?: boolean;
+  /** Berth extension (query berthevents=1): structured {"id":"berth.step","aux":StepEvent} messages instead of the classic text lines. */
+  events?: boolean;
+  /** URL of a context tar (or of a Dockerfile) to fetch instead of reading the request body. */
+  remote?: string;
+  /** RUN --mount=type=secret values by id (Berth extension, header X-Berth-Build-Secrets). */
+  secrets?: Record<string, Buffer>;
   signal?: AbortSignal;
   /** Called with each step's outcome (for progress displays, tests and the benchmark). */
   onStep?: (r: StepReport) => void;
@@ -167,6 +174,7 @@ export class BuildService {
       }
     });
     const dfName = (opts.dockerfile || "Dockerfile").replace(/^\.?\/+/, "");
+    if (opts.remote) context = await fetchRemoteContext(opts.remote, opts.signal);
     const ctx = await receiveContext(context, {
       tmpRoot: this.#tmp, statCache: stats, keep: [dfName, "dockerfile", ".dockerignore"], ...(opts.signal ? { signal: opts.signal } : {}),
     });
@@ -193,7 +201,8 @@ export class BuildService {
         { images: this.#o.images, containers: this.#o.containers, cache, tmpRoot: this.#tmp, logger: this.#log, ...(this.#o.pullImage ? { pullImage: this.#o.pullImage } : {}) },
         df, ctx,
         {
-          buildArgs, globalArgs, noCache: !!opts.noCache, pull: !!opts.pull, explain: !!opts.explain,
+          buildArgs, globalArgs, noCache: !!opts.noCache, pull: !!opts.pull, explain: !!opts.explain, events: !!opts.events,
+          ...(opts.secrets ? { secrets: opts.secrets } : {}),
           rm: opts.rm ?? true, forceRm: !!opts.forceRm, platform: `linux/${hostArchitecture()}`,
           ...(opts.networkMode ? { networkMode: opts.networkMode } : {}), ...(opts.shmSize ? { shmSize: opts.shmSize } : {}),
           ...(opts.memory ? { memory: opts.memory } : {}), ...(opts.extraHosts?.length ? { extraHosts: opts.extraHosts } : {}),
@@ -219,10 +228,10 @@ export class BuildService {
       const unused = unusedBuildArgs(df, buildArgs);
       if (unused.length > 0) emit({ stream: `[Warning] One or more build-args [${unused.join(" ")}] were not consumed\n` });
       emit({ id: "moby.image.id", aux: { ID: final } });
-      emit({ stream: `Successfully built ${shortHex(final)}\n` });
+      if (!opts.events) emit({ stream: `Successfully built ${shortHex(final)}\n` });
       for (const t of tags) {
         await this.#o.images.tag(final, familiarString(t));
-        emit({ stream: `Successfully tagged ${familiarString(t)}\n` });
+        emit(opts.events ? { id: "berth.tagged", aux: { name: familiarString(t) } } : { stream: `Successfully tagged ${familiarString(t)}\n` });
       }
       return final;
     } finally {

@@ -18,7 +18,7 @@ import { nowRfc3339, shortId, sha256, ZERO_TIME, type Digest, type Logger } from
 import type { CommitLayerOptions, ImageUsage, ImagesService, ResolvedImage } from "./types.js";
 import {
   applyChanges, chainIds, collectGarbage, decompressStream, ImageStore, Leases, LeaseGroup, newImageConfig,
-  resolveImageId, unpackLayer, checkFilterKeys, boolFilter, labelsMatch, referenceMatches, parseTimestamp,
+  resolveImageId, unpackLayer, adoptSnapshot, checkFilterKeys, boolFilter, labelsMatch, referenceMatches, parseTimestamp,
   writeDockerArchive, readImageArchive, type ArchiveImage, type ImageRecord,
 } from "../images/index.js";
 
@@ -412,7 +412,14 @@ export class LocalImagesService implements ImagesService {
     try {
       if (parentId) leases.add(parentId);
       let diffId: string | null = null;
-      if (opts.layer) {
+      if (opts.snapshot) {
+        const chains = chainIds(parentCfg?.rootfs.diff_ids ?? []);
+        const r = await adoptSnapshot(this, opts.snapshot, {
+          parentChain: chains[chains.length - 1] ?? null, leases, ...(opts.signal ? { signal: opts.signal } : {}),
+        });
+        if (r.createdBlob) made.push(r.diffId);
+        diffId = r.diffId;
+      } else if (opts.layer) {
         const chains = chainIds(parentCfg?.rootfs.diff_ids ?? []);
         const r = await unpackLayer(this, opts.layer, {
           parentChain: chains[chains.length - 1] ?? null, leases,

@@ -19,6 +19,8 @@ export interface SystemServiceOptions {
   loggingDriver?: string;
   registryMirrors?: string[];
   insecureRegistries?: string[];
+  /** Build cache records for df (BuildService.df). */
+  buildCache?: () => Promise<unknown[]>;
 }
 
 export interface VersionComponent { Name: string; Version: string; Details?: Record<string, string> }
@@ -201,11 +203,12 @@ export class SystemService {
 
   async df(types?: DiskUsageType[]): Promise<DiskUsage> {
     const want = (t: DiskUsageType) => !types || types.length === 0 || types.includes(t);
-    const [images, containers] = await Promise.all([
+    const [images, containers, buildCache] = await Promise.all([
       want("image") ? this.#opts.images.df() : Promise.resolve({ images: [], layersSize: 0 }),
       want("container") ? this.#opts.containers.list({ all: true, size: true }) : Promise.resolve([]),
+      want("build-cache") && this.#opts.buildCache ? this.#opts.buildCache() : Promise.resolve([]),
     ]);
-    return { LayersSize: images.layersSize, Images: images.images, Containers: containers, Volumes: [], BuildCache: [] };
+    return { LayersSize: images.layersSize, Images: images.images, Containers: containers, Volumes: [], BuildCache: buildCache };
   }
 
   #runtimeInfo(): Promise<{ version: string; commit: string } | null> {

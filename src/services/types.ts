@@ -24,6 +24,8 @@ export interface ImageUsage {
 export interface CommitLayerOptions {
   parent: string | null;        // image id to build on, or null for a base image
   layer: Readable | null;       // uncompressed layer tar (with whiteouts), or null for a metadata-only step
+  /** Instead of `layer`: an active snapshot on the parent's top whose upper dir is the layer; committed in place (consumed). */
+  snapshot?: string;
   config: ContainerConfig;      // the new image's config
   createdBy?: string;           // history created_by
   comment?: string;

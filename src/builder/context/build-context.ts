@@ -10,7 +10,7 @@ import { decompressStream } from "../../images/layer/index.js";
 import { runPipeline } from "../../images/layer/apply-layer.js";
 import { TreeWriter, type PaxHeaders } from "../../images/layer/tree-writer.js";
 import { cleanEntryName } from "../../images/layer/entry-name.js";
-import { IgnoreMatcher } from "./ignore.js";
+import { IgnoreMatcher } from "../../spec/dockerignore.js";
 import type { StatCache } from "./stat-cache.js";
 
 export type ContextEntryType = "file" | "directory" | "symlink" | "link";

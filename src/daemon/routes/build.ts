@@ -45,6 +45,25 @@ function jsonMap(req: ApiRequest, name: string): Record<string, string> {
   return Object.fromEntries(Object.entries(parsed as Record<string, unknown>).filter(([, v]) => typeof v === "string")) as Record<string, string>;
 }
 
+/** Berth extension: X-Berth-Build-Secrets = base64 of a JSON object {id: base64 value}. */
+function secretsOf(req: ApiRequest): Record<string, Buffer> | undefined {
+  const raw = req.headers["x-berth-build-secrets"];
+  if (typeof raw !== "string" || !raw) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(raw, "base64").toString("utf8"));
+  } catch {
+    throw invalidArgument("invalid X-Berth-Build-Secrets header: not base64 JSON");
+  }
+  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw invalidArgument("invalid X-Berth-Build-Secrets header: not a JSON object");
+  const out: Record<string, Buffer> = {};
+  for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
+    if (typeof v !== "string") throw invalidArgument(`invalid X-Berth-Build-Secrets header: secret ${k} is not a string`);
+    out[k] = Buffer.from(v, "base64");
+  }
+  return out;
+}
+
 function buildOptions(req: ApiRequest): BuildOptions {
   const q = req.query;
   const cacheFrom = q.get("cachefrom");
@@ -65,6 +84,9 @@ function buildOptions(req: ApiRequest): BuildOptions {
     memory: q.int("memory"),
     extraHosts: (q.get("extrahosts") ?? "").split(",").filter(Boolean),
     explain: q.bool("explain"),
+    events: q.bool("berthevents"),
+    remote: q.get("remote") || undefined,
+    secrets: secretsOf(req),
     signal: req.signal,
   };
 }

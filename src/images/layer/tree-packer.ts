@@ -1,5 +1,5 @@
 import { createReadStream } from "node:fs";
-import { lstat, readdir, readlink } from "node:fs/promises";
+import { lstat, readdir, readFile, readlink } from "node:fs/promises";
 import { join } from "node:path";
 import { PassThrough, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -11,6 +11,9 @@ import { readXattrsTree, type Xattrs } from "./xattrs.js";
 installBinaryPax();
 
 type Stats = import("node:fs").Stats;
+
+/** Files up to this size are read in one call rather than streamed. */
+const SMALL_FILE = 256 * 1024;
 type Entry = Omit<Partial<Header>, "pax"> & { name: string; pax?: Record<string, string> };
 
 export interface PackOptions {
@@ -41,10 +44,10 @@ export function packTreeStream(hostPath: string, opts: PackOptions): Readable {
 async function run(pack: tar.Pack, hostPath: string, opts: PackOptions): Promise<void> {
   const xattrs = await readXattrsTree(hostPath);
   const links = new Map<string, string>();
-  const put = (h: Entry, body?: Readable) => new Promise<void>((resolve, reject) => {
+  const put = (h: Entry, body?: Readable | Buffer) => new Promise<void>((resolve, reject) => {
     const done = (err?: Error | null) => (err ? reject(err) : resolve());
-    if (!body) {
-      pack.entry(h as Header, Buffer.alloc(0), done);
+    if (!body || Buffer.isBuffer(body)) {
+      pack.entry(h as Header, body ?? Buffer.alloc(0), done);
       return;
     }
     const sink = pack.entry(h as Header, done);
@@ -93,7 +96,12 @@ async function run(pack: tar.Pack, hostPath: string, opts: PackOptions): Promise
       }
       links.set(key, name);
     }
-    if (st.isFile()) {
+    if (st.isFile() && st.size <= SMALL_FILE) {
+      // A stream per small file costs more than its bytes; one read keeps packing many files fast.
+      const data = await readFile(host);
+      if (data.length !== st.size) throw new Error(`${host} changed size while being archived`);
+      await put({ ...base, type: "file", size: st.size }, data);
+    } else if (st.isFile()) {
       await put({ ...base, type: "file", size: st.size }, createReadStream(host, { highWaterMark: 1 << 20 }));
     } else if (st.isSymbolicLink()) {
       await put({ ...base, type: "symlink", linkname: await readlink(host) });

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { IgnoreMatcher, parseDockerignore } from "./ignore.js";
+import { IgnoreMatcher, parseDockerignore } from "./dockerignore.js";
 
 test("parseDockerignore cleans lines like Docker", () => {
   const text = "\uFEFF# comment\n  *.log  \n\n!  keep.log\n/abs/path/\n./rel/./x/\na/../b\n .\n# another\n  #notcomment\nnode_modules\r\n";

@@ -1,5 +1,5 @@
 import { posix } from "node:path";
-import { EngineError } from "../../errdefs/index.js";
+import { EngineError } from "../errdefs/index.js";
 
 /** One .dockerignore line after cleaning. */
 export interface Pattern {
