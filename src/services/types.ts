@@ -114,4 +114,9 @@ export interface ContainersService {
   restore(): Promise<void>;
   /** Stop watching (containers keep running under their monitors). */
   close(): Promise<void>;
+  /**
+   * Resolves once no removed container has host state left. A --rm container leaves the store (and its waiters are
+   * answered) before its mounts, endpoint and files are gone; a request that could see those waits for this first.
+   */
+  settled?(): Promise<void>;
 }

@@ -4,3 +4,4 @@ export * from "./ids.js";
 export * from "./logger.js";
 export * from "./time.js";
 export * from "./mutex.js";
+export * from "./stopwatch.js";

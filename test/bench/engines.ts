@@ -17,8 +17,8 @@ export interface Engine {
   stop(): Promise<void>;
 }
 
-export async function startBerth(): Promise<{ engine: Engine; daemon: TestDaemon }> {
-  const d = await startDaemon();
+export async function startBerth(opts: { args?: string[] } = {}): Promise<{ engine: Engine; daemon: TestDaemon }> {
+  const d = await startDaemon(opts);
   const tarPath = join(d.root, "busybox.tar");
   await run(process.execPath, [join(REPO, "scripts/busybox-rootfs.mjs"), tarPath]);
   const imp = await d.docker(["import", "--change", 'CMD ["sh"]', tarPath, "busybox:latest"]);
