@@ -21,7 +21,7 @@ import type {
 import type { OciDevice, OciMount, SeccompProfile } from "../spec/oci-runtime.js";
 import { cgroupPids, oomKilled, removeCgroup } from "../sys/cgroups.js";
 import { forwardStdin } from "../sys/attach-stdin.js";
-import { RuntimeCreateError, startConmon } from "../sys/conmon.js";
+import { launchConmon, RuntimeCreateError, type ConmonLaunch } from "../sys/conmon.js";
 import { execFileCapture } from "../sys/exec.js";
 import { gatherHostInfo, hostDevices, type HostInfo } from "../sys/host-facts.js";
 import { isMountPoint, mountAll, unmountAll } from "../sys/mount.js";
@@ -438,11 +438,19 @@ export class LocalContainersService implements ContainersService, ImageUsage {
     if (live.restartTimer) { clearTimeout(live.restartTimer); live.restartTimer = null; }
     let mounted = false;
     let net: AttachResult | null = null;
+    let monitor: ConmonLaunch | null = null;
     const sw = stopwatch(this.#log, "start");
     try {
       const stale = await stat(join(this.#runtime.root, rec.id)).then(() => true, () => false);
       await Promise.all([unlink(p.exitFile).catch(() => {}), stale ? this.#runtime.delete(rec.id, true).catch(() => {}) : null]);
       sw.lap("stale");
+      // A stale config.json must never reach the runtime: the monitor launched next creates from whatever is there.
+      await rm(p.config, { force: true });
+      monitor = launchConmon({
+        runtime: this.#runtime.binary, runtimeRoot: this.#runtime.root, id: rec.id, name: rec.name.slice(1), bundle: p.bundle,
+        pidFile: p.pidFile, conmonPidFile: p.conmonPid, exitDir: this.#exitDir, socketDir: join(this.#execRoot, "sock"),
+        persistDir: p.persist, logPath: p.log, stdin: !!rec.config.OpenStdin, stdinOnce: !!rec.config.StdinOnce, tty: !!rec.config.Tty,
+      });
       const planned = this.#volumes ? [] : planMounts(rec.hostConfig);
       // The rootfs (mount, volumes, users) and the network endpoint do not depend on each other: both at once.
       const rootfsWork = (async () => {
@@ -501,11 +509,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       // config.json is regenerated on every start, so it needs no fsync (two fewer syncs on the hot path).
       await writeFile(p.config, JSON.stringify(spec));
       sw.lap("spec");
-      const { pid } = await startConmon({
-        runtime: this.#runtime.binary, runtimeRoot: this.#runtime.root, id: rec.id, name: rec.name.slice(1), bundle: p.bundle,
-        pidFile: p.pidFile, conmonPidFile: p.conmonPid, exitDir: this.#exitDir, socketDir: join(this.#execRoot, "sock"),
-        persistDir: p.persist, logPath: p.log, stdin: !!rec.config.OpenStdin, stdinOnce: !!rec.config.StdinOnce, tty: !!rec.config.Tty,
-      });
+      const { pid } = await monitor.create();
       sw.lap("conmon-create");
       live.events.emit("created");
       try {
@@ -528,6 +532,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       // A fast process may have exited before the state was saved; the watcher event is then already handled or pending.
       if (await stat(p.exitFile).then(() => true, () => false)) void this.#onExitFile(rec.id);
     } catch (err) {
+      (monitor as ConmonLaunch | null)?.abort();
       if (mounted) await this.#releaseRootfs(live).catch(() => {});
       if (net) {
         await this.#networks!.detach(rec.id).catch((e) => this.#log.warn("network detach failed", { id: rec.id, err: e }));

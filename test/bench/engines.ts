@@ -90,4 +90,12 @@ export async function rssKb(pid: number): Promise<number> {
   } catch { return 0; }
 }
 
+/** Proportional set size: shared library pages counted once across the processes that map them. */
+export async function pssKb(pid: number): Promise<number> {
+  try {
+    const rollup = await readFile(`/proc/${pid}/smaps_rollup`, "utf8");
+    return Number(/^Pss:\s+(\d+)/m.exec(rollup)?.[1] ?? 0);
+  } catch { return 0; }
+}
+
 export { writeFile };
