@@ -16,6 +16,8 @@ export interface ApiServerOptions {
   logger: Logger;
   /** Berth's own version, shown in the Server header. */
   serverVersion: string;
+  /** A promise to wait for before handling this request (see cleanup-barrier.ts), or null to go ahead. */
+  barrier?: (method: string, path: string) => Promise<void> | null;
 }
 
 /** The Engine API over node:http: version prefixes, routing, the one error reply, hijacked connections. */
@@ -25,10 +27,12 @@ export class ApiServer {
   readonly #logger: Logger;
   readonly #commonHeaders: Record<string, string>;
   readonly #hijacked = new Set<Duplex>();
+  readonly #barrier: ApiServerOptions["barrier"];
 
   constructor(opts: ApiServerOptions) {
     this.router = new Router(opts.routes);
     this.#logger = opts.logger;
+    this.#barrier = opts.barrier;
     this.#commonHeaders = {
       "Api-Version": API_VERSION,
       Server: `Berth/${opts.serverVersion} (linux)`,
@@ -125,6 +129,8 @@ export class ApiServer {
         const status = res.hijacked ? (upgradeSocket ? 101 : 200) : raw.statusCode;
         this.#logger.debug("request", { method, path: rawPath, status, ms: Math.round(performance.now() - t0) });
       });
+      const wait = this.#barrier?.(method, path);
+      if (wait) await wait;
       await m.route.handle(apiReq, res);
     } catch (err) {
       this.#fail(req, res, socket, err, ac.signal);

@@ -6,6 +6,7 @@ import type { BuildService } from "../services/build-service.js";
 import type { DistributionService } from "../services/distribution-service.js";
 import type { Logger } from "../util/index.js";
 import { ApiServer } from "./api-server.js";
+import { passesCleanupBarrier } from "./cleanup-barrier.js";
 import { API_VERSION, MIN_API_VERSION } from "./api-version.js";
 import { socketPathOf, type DaemonConfig } from "./config.js";
 import { acquirePidfile } from "./pidfile.js";
@@ -95,7 +96,8 @@ export async function startDaemon(cfg: DaemonConfig, opts: StartDaemonOptions): 
       registryMirrors: cfg.registryMirrors, insecureRegistries: cfg.insecureRegistries,
       ...(services.build ? { buildCache: () => services.build!.df() } : {}),
     });
-    const server = new ApiServer({ routes: engineRoutes({ ...services, system, exec, stats, events }), logger: logger.child({ module: "api" }), serverVersion: opts.serverVersion });
+    const server = new ApiServer({ routes: engineRoutes({ ...services, system, exec, stats, events }), logger: logger.child({ module: "api" }), serverVersion: opts.serverVersion,
+      barrier: (method, path) => (passesCleanupBarrier(method, path) ? null : services.containers.settled?.() ?? null) });
     undo.push(() => server.close());
     const sockets: string[] = [];
     for (const host of cfg.hosts) {

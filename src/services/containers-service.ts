@@ -1,4 +1,5 @@
 import { EventEmitter, once } from "node:events";
+import { performance } from "node:perf_hooks";
 import { watch, type FSWatcher } from "node:fs";
 import { constants } from "node:fs";
 import { lstat, mkdir, open, readdir, readFile, readlink, rm, stat, unlink, writeFile } from "node:fs/promises";
@@ -20,7 +21,7 @@ import type {
 import type { OciDevice, OciMount, SeccompProfile } from "../spec/oci-runtime.js";
 import { cgroupPids, oomKilled, removeCgroup } from "../sys/cgroups.js";
 import { forwardStdin } from "../sys/attach-stdin.js";
-import { RuntimeCreateError, startConmon } from "../sys/conmon.js";
+import { launchConmon, RuntimeCreateError, type ConmonLaunch } from "../sys/conmon.js";
 import { execFileCapture } from "../sys/exec.js";
 import { gatherHostInfo, hostDevices, type HostInfo } from "../sys/host-facts.js";
 import { isMountPoint, mountAll, unmountAll } from "../sys/mount.js";
@@ -39,7 +40,7 @@ import { nextBackoff, shouldRestart, validateRestartPolicy } from "../containers
 import { goArch } from "../containers/seccomp.js";
 import { statusText } from "../containers/status-text.js";
 import { resolveUser } from "../containers/user.js";
-import { atomicWrite, newId, ZERO_TIME, type Logger } from "../util/index.js";
+import { atomicWrite, newId, stopwatch, ZERO_TIME, type Logger } from "../util/index.js";
 import type { AttachOptions as NetworkAttachOptions, AttachResult, NetworksService } from "./networks-service.js";
 import type { VolumesService } from "./volumes-service.js";
 import type {
@@ -78,6 +79,9 @@ interface Live {
   health: HealthMonitor | null;
   /** --health-on-failure=restart is stopping it: the exit restarts it whatever the restart policy. */
   healthRestart: boolean;
+  startedAtMs?: number;          // performance.now() when the last start finished (debug spans)
+  cleanup?: Promise<void>;       // a removed --rm container's host cleanup, still running
+  saving: Promise<unknown>;      // record writes, one at a time, so an older state never lands after a newer one
 }
 
 export interface ContainersServiceOptions {
@@ -113,6 +117,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
   #sweeper: NodeJS.Timeout | null = null;
   #closed = false;
   readonly #sinks = new Set<ContainerEventSink>();
+  readonly #cleanups = new Set<Promise<void>>();
 
   private constructor(o: ContainersServiceOptions, host: HostInfo, initBinary: string | undefined) {
     this.#root = join(o.dataRoot, "containers");
@@ -157,6 +162,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
     const live: Live = {
       rec, dir: join(this.#root, rec.id), lock: Promise.resolve(), events: new EventEmitter(), exitHandling: null,
       restartTimer: null, backoff: 0, mountUsers: 0, mountLock: Promise.resolve(), removed: false, health: null, healthRestart: false,
+      saving: Promise.resolve(),
     };
     live.events.setMaxListeners(0);
     this.#byId.set(rec.id, live);
@@ -211,9 +217,12 @@ export class LocalContainersService implements ContainersService, ImageUsage {
     throw notFound(`No such container: ${ref}`);
   }
 
-  async #save(live: Live): Promise<void> {
-    if (live.removed) return;
-    await saveRecord(live.dir, live.rec);
+  /** Write the record as it is when its turn comes; writes of one container never overlap or reorder. */
+  #save(live: Live): Promise<void> {
+    if (live.removed) return Promise.resolve();
+    const run = live.saving.then(() => (live.removed ? undefined : saveRecord(live.dir, live.rec)));
+    live.saving = run.catch(() => {});
+    return run;
   }
 
   #paths(live: Live) {
@@ -265,6 +274,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
     if (hc.Init && !this.#initBinary) throw invalidArgument("--init: no init binary (tini-static or catatonit) found on the host");
     if (hc.Memory && hc.Memory < 6 * 1024 * 1024) throw invalidArgument("Minimum memory limit allowed is 6MB");
 
+    const sw = stopwatch(this.#log, "create");
     const image = await this.#images.resolve(body.Image);
     const config = mergeConfig(image.config, body);
     const id = newId();
@@ -318,8 +328,11 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       this.#checkNameFree(name);
       const live = this.#adopt(rec);
       try {
+        sw.lap("prepare");
         if (!this.#networks) await this.#writeNetworkFiles(live);
         await saveRecord(dir, rec);
+        sw.lap("save");
+        sw.done();
       } catch (err) {
         this.#byId.delete(id);
         this.#byName.delete(name);
@@ -433,33 +446,66 @@ export class LocalContainersService implements ContainersService, ImageUsage {
     if (live.restartTimer) { clearTimeout(live.restartTimer); live.restartTimer = null; }
     let mounted = false;
     let net: AttachResult | null = null;
+    let monitor: ConmonLaunch | null = null;
+    const sw = stopwatch(this.#log, "start");
     try {
       const stale = await stat(join(this.#runtime.root, rec.id)).then(() => true, () => false);
       await Promise.all([unlink(p.exitFile).catch(() => {}), stale ? this.#runtime.delete(rec.id, true).catch(() => {}) : null]);
-      await this.#mountRootfs(live);
-      mounted = true;
+      sw.lap("stale");
+      // A stale config.json must never reach the runtime: the monitor launched next creates from whatever is there.
+      await rm(p.config, { force: true });
+      monitor = launchConmon({
+        runtime: this.#runtime.binary, runtimeRoot: this.#runtime.root, id: rec.id, name: rec.name.slice(1), bundle: p.bundle,
+        pidFile: p.pidFile, conmonPidFile: p.conmonPid, exitDir: this.#exitDir, socketDir: join(this.#execRoot, "sock"),
+        persistDir: p.persist, logPath: p.log, stdin: !!rec.config.OpenStdin, stdinOnce: !!rec.config.StdinOnce, tty: !!rec.config.Tty,
+      });
       const planned = this.#volumes ? [] : planMounts(rec.hostConfig);
-      let ociMounts: OciMount[] = [];
-      if (this.#volumes) {
-        await this.#volumes.populate(rec.id, p.rootfs);
-        ociMounts = (await this.#volumes.planned(rec.id))?.mounts ?? [];
-      }
-      if (this.#networks) {
+      // The rootfs (mount, volumes, users) and the network endpoint do not depend on each other: both at once.
+      const rootfsWork = (async () => {
+        await this.#mountRootfs(live);
+        mounted = true;
+        sw.lap("mount");
+        let ociMounts: OciMount[] = [];
+        if (this.#volumes) {
+          await this.#volumes.populate(rec.id, p.rootfs);
+          ociMounts = (await this.#volumes.planned(rec.id))?.mounts ?? [];
+        }
+        await Promise.all(planned.filter((m) => m.type === "bind").map(async (m) => {
+          const exists = await stat(m.source).then(() => true, () => false);
+          if (exists) return;
+          if (!m.createHostPath) throw invalidArgument(`invalid mount config for type "bind": bind source path does not exist: ${m.source}`);
+          await mkdir(m.source, { recursive: true, mode: 0o755 });
+        }));
+        const [passwd, group, devices] = await Promise.all([
+          this.#readInRoot(p.rootfs, "/etc/passwd"),
+          this.#readInRoot(p.rootfs, "/etc/group"),
+          this.#hostDevices(rec.hostConfig),
+          mkdir(p.persist, { recursive: true }),
+          rm(join(p.persist, "oom"), { force: true }),
+        ]);
+        return { ociMounts, passwd, group, devices };
+      })();
+      const netWork = (async (): Promise<AttachResult | null> => {
+        if (!this.#networks) return null;
         await this.#networks.detach(rec.id);
-        net = await this.#networks.attach(rec.id, this.#attachOptions(rec));
+        const r = await this.#networks.attach(rec.id, this.#attachOptions(rec)).catch(async (err: unknown) => {
+          // A removed --rm container may still hold an address or a published port until its cleanup finishes.
+          if (!this.#cleanups.size) throw err;
+          await this.settled();
+          return this.#networks!.attach(rec.id, this.#attachOptions(rec));
+        });
+        sw.lap("net");
+        return r;
+      })();
+      // Both settle before either failure is handled, so the catch below knows what to undo.
+      const [rootfsDone, netDone] = await Promise.allSettled([rootfsWork, netWork]);
+      if (netDone.status === "fulfilled" && netDone.value) {
+        net = netDone.value;
         rec.networking = net.endpoints;
       }
-      await Promise.all(planned.filter((m) => m.type === "bind").map(async (m) => {
-        const exists = await stat(m.source).then(() => true, () => false);
-        if (exists) return;
-        if (!m.createHostPath) throw invalidArgument(`invalid mount config for type "bind": bind source path does not exist: ${m.source}`);
-        await mkdir(m.source, { recursive: true, mode: 0o755 });
-      }));
-      const [passwd, group, devices] = await Promise.all([
-        this.#readInRoot(p.rootfs, "/etc/passwd"),
-        this.#readInRoot(p.rootfs, "/etc/group"),
-        this.#hostDevices(rec.hostConfig),
-      ]);
+      if (rootfsDone.status === "rejected") throw rootfsDone.reason;
+      if (netDone.status === "rejected") throw netDone.reason;
+      const { ociMounts, passwd, group, devices } = rootfsDone.value;
       const user = resolveUser(rec.config.User, passwd, group, rec.hostConfig.GroupAdd ?? []);
       const spec = buildOciSpec({
         id: rec.id, config: rec.config, hostConfig: rec.hostConfig, rootfs: p.rootfs, user, mounts: planned, ociMounts,
@@ -469,15 +515,14 @@ export class LocalContainersService implements ContainersService, ImageUsage {
         seccompDefault: SECCOMP_DEFAULT, host: { ...this.#host, arch: goArch(), devices },
       });
       // config.json is regenerated on every start, so it needs no fsync (two fewer syncs on the hot path).
-      await Promise.all([writeFile(p.config, JSON.stringify(spec)), mkdir(p.persist, { recursive: true }), rm(join(p.persist, "oom"), { force: true })]);
-      const { pid } = await startConmon({
-        runtime: this.#runtime.binary, runtimeRoot: this.#runtime.root, id: rec.id, name: rec.name.slice(1), bundle: p.bundle,
-        pidFile: p.pidFile, conmonPidFile: p.conmonPid, exitDir: this.#exitDir, socketDir: join(this.#execRoot, "sock"),
-        persistDir: p.persist, logPath: p.log, stdin: !!rec.config.OpenStdin, stdinOnce: !!rec.config.StdinOnce, tty: !!rec.config.Tty,
-      });
+      await writeFile(p.config, JSON.stringify(spec));
+      sw.lap("spec");
+      const { pid } = await monitor.create();
+      sw.lap("conmon-create");
       live.events.emit("created");
       try {
-        await this.#runtime.start(rec.id);
+        await this.#runtime.start(rec.id, pid);
+        sw.lap("runc-start");
       } catch (err) {
         await this.#runtime.delete(rec.id, true).catch(() => {});
         throw err;
@@ -489,10 +534,14 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       };
       rec.hasBeenStarted = true;
       this.#startHealth(live, true);
-      await this.#save(live);
+      // Not awaited: after a crash before it lands, restore() adopts the running container from the runtime's state.
+      void this.#save(live).catch((err) => this.#log.warn("saving the started state failed", { id: rec.id, err }));
+      sw.done();
+      live.startedAtMs = performance.now();
       // A fast process may have exited before the state was saved; the watcher event is then already handled or pending.
       if (await stat(p.exitFile).then(() => true, () => false)) void this.#onExitFile(rec.id);
     } catch (err) {
+      (monitor as ConmonLaunch | null)?.abort();
       if (mounted) await this.#releaseRootfs(live).catch(() => {});
       if (net) {
         await this.#networks!.detach(rec.id).catch((e) => this.#log.warn("network detach failed", { id: rec.id, err: e }));
@@ -587,6 +636,8 @@ export class LocalContainersService implements ContainersService, ImageUsage {
   async #handleExit(live: Live, lostCode?: number): Promise<void> {
     const rec = live.rec;
     const p = this.#paths(live);
+    const sw = stopwatch(this.#log, "exit");
+    const sinceStart = live.startedAtMs ? performance.now() - live.startedAtMs : 0;
     let code = lostCode ?? (await this.#readExitCode(p.exitFile));
     if (code === null) return;
     if (!Number.isFinite(code)) code = 255;
@@ -598,20 +649,31 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       && (live.healthRestart || shouldRestart(rec.hostConfig.RestartPolicy, code, rec.restartCount, rec.manuallyStopped));
     live.healthRestart = false;
     if (restart) rec.state.status = "restarting";
-    // Record first: a crash after this point leaves only cleanup for restore(), never a lost exit code.
-    await this.#save(live);
+    sw.lap("read");
+    // The exit file stays until the record holding the code is written, so waiters can be answered before that write:
+    // a crash in between finds the exit file again (or, for --rm, finds a container to finish removing).
+    const saved = this.#save(live);
+    saved.catch(() => {}); // awaited below; a --rm container is removed whether or not it lands
     live.events.emit("exit", code);
     live.events.emit("stopped");
+    if (rec.hostConfig.AutoRemove && !restart) {
+      // --rm: gone from the store now, its record still on disk until the cleanup ends, so restore() finishes a crashed one.
+      this.#forget(live);
+      live.cleanup = this.#inBackground(this.#cleanUp(live, { volumes: true }));
+      sw.done({ "since-start": sinceStart.toFixed(1) });
+      return;
+    }
+    await saved;
+    sw.lap("save");
     await Promise.all([
       this.#runtime.delete(rec.id, true).catch((err) => this.#log.warn("runtime delete failed", { id: rec.id, err })),
       this.#releaseRootfs(live).catch((err) => this.#log.warn("unmount failed", { id: rec.id, err })),
     ]);
+    sw.lap("delete-umount");
     await Promise.all([unlink(p.exitFile).catch(() => {}), removeCgroup(this.#cgroupsPath(rec)), this.#detachNetwork(live)]);
-    if (rec.hostConfig.AutoRemove) {
-      setImmediate(() => void this.remove(rec.id, { force: true, volumes: true }).catch((err) => {
-        if (!isNotFound(err)) this.#log.warn("auto-remove failed", { id: rec.id, err });
-      }));
-    } else if (restart) {
+    sw.lap("cgroup-net");
+    sw.done({ "since-start": sinceStart.toFixed(1) });
+    if (restart) {
       live.backoff = nextBackoff(live.backoff, ranMs);
       this.#scheduleRestart(live, live.backoff);
     }
@@ -802,7 +864,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       if (st === "paused") throw conflict(`cannot remove container "${rec.name}": container is paused and must be unpaused first`);
       throw conflict(`cannot remove container "${rec.name}": container is running: stop the container before removing or force remove`);
     }
-    if (live.removed) return;
+    if (live.removed) { if (live.cleanup) await live.cleanup; return; }
     if (st === "removing") throw conflict(`removal of container ${rec.id} is already in progress`);
     if (live.restartTimer) { clearTimeout(live.restartTimer); live.restartTimer = null; }
     if (st === "running" || st === "paused") {
@@ -814,25 +876,71 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       if (live.exitHandling) await live.exitHandling;
     }
     if (live.exitHandling) await live.exitHandling;
+    // An explicit remove answers only once the host is clean, also for a --rm container that removed itself meanwhile.
+    if (live.cleanup) await live.cleanup;
     await this.#locked(live, async () => {
       if (live.removed) return;
       rec.state.status = "removing";
+      // Persisted, so a crash in the middle of the cleanup is finished by restore() instead of leaving a half-removed container.
+      await this.#save(live);
       live.removed = true;
       this.#byName.delete(rec.name);
-      const p = this.#paths(live);
-      if (await stat(join(this.#runtime.root, rec.id)).then(() => true, () => false)) await this.#runtime.delete(rec.id, true).catch(() => {});
-      await this.#mountOp(live, async () => { live.mountUsers = 0; await unmountAll(p.rootfs); });
-      await this.#snap.remove(rec.snapshotKey).catch((err) => { if (!isNotFound(err)) throw err; });
-      await this.#networks?.forget(rec.id).catch((err) => this.#log.warn("network cleanup failed", { id: rec.id, err }));
-      await this.#volumes?.release(rec.id, { removeAnonymous: !!opts.volumes }).catch((err) => this.#log.warn("volume release failed", { id: rec.id, err }));
-      await Promise.all([
-        rm(live.dir, { recursive: true, force: true }), unlink(p.exitFile).catch(() => {}), removeCgroup(this.#cgroupsPath(rec)),
-        rm(join(this.#execRoot, "sock", rec.id), { force: true }),
-      ]);
-      this.#byId.delete(rec.id);
-      live.events.emit("stopped");
-      live.events.emit("removed", rec.state.exitCode);
+      await this.#cleanUp(live, opts);
+      this.#forget(live);
     });
+  }
+
+  /** Drop a container from the store and tell its waiters (wait?condition=removed); its cleanup is the caller's. */
+  #forget(live: Live): void {
+    const rec = live.rec;
+    rec.state.status = "removing";
+    live.removed = true;
+    if (live.restartTimer) { clearTimeout(live.restartTimer); live.restartTimer = null; }
+    if (this.#byName.get(rec.name) === rec.id) this.#byName.delete(rec.name);
+    this.#byId.delete(rec.id);
+    live.events.emit("stopped");
+    live.events.emit("removed", rec.state.exitCode);
+  }
+
+  /**
+   * Everything a removed container leaves on the host: runtime state, cgroup, rootfs mount, snapshot, network endpoint,
+   * volumes, files. Idempotent; its record directory goes last, so a crash part-way is finished by restore().
+   */
+  async #cleanUp(live: Live, opts: { volumes?: boolean }): Promise<void> {
+    const rec = live.rec;
+    const p = this.#paths(live);
+    const sw = stopwatch(this.#log, "cleanup");
+    const lap = <T>(name: string, x: Promise<T>) => x.finally(() => sw.lap(name));
+    await Promise.all([
+      lap("runtime", (async () => {
+        if (await stat(join(this.#runtime.root, rec.id)).then(() => true, () => false)) await this.#runtime.delete(rec.id, true).catch(() => {});
+        await removeCgroup(this.#cgroupsPath(rec));
+      })()),
+      lap("rootfs", (async () => {
+        await this.#mountOp(live, async () => { live.mountUsers = 0; await unmountAll(p.rootfs); });
+        await this.#snap.remove(rec.snapshotKey).catch((err) => { if (!isNotFound(err)) throw err; });
+      })()),
+      lap("net", this.#networks?.forget(rec.id).catch((err) => this.#log.warn("network cleanup failed", { id: rec.id, err })) ?? Promise.resolve()),
+      lap("volumes", this.#volumes?.release(rec.id, { removeAnonymous: !!opts.volumes }).catch((err) => this.#log.warn("volume release failed", { id: rec.id, err })) ?? Promise.resolve()),
+      unlink(p.exitFile).catch(() => {}),
+      rm(join(this.#execRoot, "sock", rec.id), { force: true }),
+    ]);
+    await live.saving;
+    await rm(live.dir, { recursive: true, force: true });
+    sw.lap("rm");
+    sw.done();
+  }
+
+  /** Cleanups still running after their container left the store (see settled()). */
+  #inBackground(work: Promise<void>): Promise<void> {
+    const tracked = work.catch((err) => this.#log.warn("cleanup of a removed container failed", { err })).finally(() => this.#cleanups.delete(tracked));
+    this.#cleanups.add(tracked);
+    return tracked;
+  }
+
+  /** Resolves once every container removed so far has no host state left (mounts, endpoints, snapshots, files). */
+  async settled(): Promise<void> {
+    await Promise.all([...this.#cleanups]);
   }
 
   // ---------------------------------------------------------------- views
@@ -1288,7 +1396,14 @@ export class LocalContainersService implements ContainersService, ImageUsage {
 
   async restore(): Promise<void> {
     // Networking first: endpoints of running containers are kept (rules reapplied), every other one is dropped.
-    const live = [...this.#byId.values()].filter((l) => l.rec.state.status === "running" || l.rec.state.status === "paused").map((l) => l.rec.id);
+    // A container started just before the crash may still have a "created" record: its monitor tells it is alive.
+    const live = (await Promise.all([...this.#byId.values()].map(async (l) => {
+      const st = l.rec.state.status;
+      if (st === "running" || st === "paused") return l.rec.id;
+      if (st !== "created" && st !== "exited") return null;
+      if (!(await stat(join(this.#runtime.root, l.rec.id)).then(() => true, () => false))) return null;
+      return (await isAlive((await readPidFile(this.#paths(l).conmonPid)) ?? 0)) ? l.rec.id : null;
+    }))).filter((id): id is string => id !== null);
     await this.#networks?.restore(live);
     await Promise.all([...this.#byId.values()].map((live) => this.#restoreOne(live).catch((err) => {
       this.#log.error("restore failed", { id: live.rec.id, err });
@@ -1350,6 +1465,14 @@ export class LocalContainersService implements ContainersService, ImageUsage {
           if (await stat(p.exitFile).then(() => true, () => false)) await this.#onExitFile(rec.id);
           return;
         }
+        if (st === "created" && (await stat(p.exitFile).then(() => true, () => false))) {
+          // It ran and exited while the daemon was down, before its "running" record landed: record the exit as usual.
+          rec.state = { ...rec.state, status: "running", startedAt: rec.state.startedAt === ZERO_TIME ? new Date().toISOString() : rec.state.startedAt };
+          rec.hasBeenStarted = true;
+          live.mountUsers = 1;
+          await this.#onExitFile(rec.id);
+          return;
+        }
         await this.#runtime.delete(rec.id, true).catch(() => {});
         await unlink(p.exitFile).catch(() => {});
       }
@@ -1374,6 +1497,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       live.events.emit("stopped");
     }
     await Promise.all([...this.#byId.values()].map((l) => l.exitHandling ?? Promise.resolve()));
+    while (this.#cleanups.size) await this.settled();
   }
 }
 

@@ -121,4 +121,9 @@ export interface ContainersService {
   close(): Promise<void>;
   /** Subscribe to events no API call reports (health_status, health probes' exec_*). */
   onEvent?(sink: ContainerEventSink): void;
+  /**
+   * Resolves once no removed container has host state left. A --rm container leaves the store (and its waiters are
+   * answered) before its mounts, endpoint and files are gone; a request that could see those waits for this first.
+   */
+  settled?(): Promise<void>;
 }

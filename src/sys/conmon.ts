@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import type { Readable } from "node:stream";
+import type { Readable, Writable } from "node:stream";
 import { systemError } from "../errdefs/index.js";
 import { runtimeMessage } from "./runc.js";
 
@@ -25,30 +25,46 @@ export interface ConmonOptions {
 
 export class RuntimeCreateError extends Error {}
 
+export interface ConmonLaunch {
+  /**
+   * Let conmon go on: it double-forks, runs `<runtime> create` (the bundle's config.json must be in place) and
+   * stays as the container's monitor. Resolves with the container's init pid once the runtime created it (read
+   * from the sync pipe); rejects with the runtime's message otherwise. The container is left "created": call
+   * `runtime start`.
+   */
+  create(): Promise<{ pid: number }>;
+  /** Never let it create: ends the conmon still waiting on its start pipe. Idempotent; a no-op after create(). */
+  abort(): void;
+}
+
 /**
- * Start conmon, which double-forks, runs `<runtime> create` and stays as the container's monitor. Resolves with
- * the container's init pid once the runtime created it (read from the sync pipe); rejects with the runtime's
- * message otherwise. The container is left in "created" state: call `runtime start`.
+ * Spawn conmon now, holding it on its start pipe (_OCI_STARTPIPE, as podman and CRI-O use it) until create():
+ * its exec and start-up then overlap the caller's own preparation of the bundle.
  */
-export function startConmon(o: ConmonOptions): Promise<{ pid: number }> {
+export function launchConmon(o: ConmonOptions): ConmonLaunch {
   const args = [
     "--api-version", "1", "-c", o.id, "-u", o.id, "-r", o.runtime, "-b", o.bundle, "-p", o.pidFile, "-n", o.name,
     "--exit-dir", o.exitDir, "-l", `k8s-file:${o.logPath}`, "--log-level", "warning", "--socket-dir-path", o.socketDir,
     "--conmon-pidfile", o.conmonPidFile, "-0", o.persistDir, "--runtime-arg", `--root=${o.runtimeRoot}`,
+    // conmon fsyncs the log before it writes the exit file, which delays every exit; Docker's json-file never fsyncs either.
+    "--no-sync-log",
   ];
   if (o.systemdCgroup) args.push("-s");
   if (o.stdin) args.push("-i");
   if (o.stdin && !o.stdinOnce) args.push("--leave-stdin-open");
   if (o.tty) args.push("-t");
   if (o.logSizeMax && o.logSizeMax > 0) args.push("--log-size-max", String(o.logSizeMax));
-  return new Promise((resolve, reject) => {
-    const child = spawn(o.conmon ?? "/usr/bin/conmon", args, {
-      stdio: ["ignore", "pipe", "pipe", "pipe"],
-      env: { _OCI_SYNCPIPE: "3", PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin" },
-      detached: true,
-      // conmon writes files such as "oom" into its working directory: keep them in the bundle, never in the daemon's cwd.
-      cwd: o.bundle,
-    });
+  const child = spawn(o.conmon ?? "/usr/bin/conmon", args, {
+    stdio: ["ignore", "pipe", "pipe", "pipe", "pipe"],
+    env: { _OCI_SYNCPIPE: "3", _OCI_STARTPIPE: "4", PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin" },
+    detached: true,
+    // conmon writes files such as "oom" into its working directory: keep them in the bundle, never in the daemon's cwd.
+    cwd: o.bundle,
+  });
+  const startPipe = child.stdio[4] as Writable;
+  startPipe.on("error", () => {});
+  let state: "waiting" | "creating" | "aborted" = "waiting";
+  const result = new Promise<{ pid: number }>((resolve, reject) => {
     let out = "";
     let sync = "";
     let settled = false;
@@ -90,4 +106,22 @@ export function startConmon(o: ConmonOptions): Promise<{ pid: number }> {
       }
     });
   });
+  result.catch(() => {}); // observed through create(); an aborted launch has no one to tell
+  return {
+    create() {
+      if (state === "aborted") return Promise.reject(systemError("conmon launch was aborted"));
+      if (state === "waiting") {
+        state = "creating";
+        startPipe.end("0");
+      }
+      return result;
+    },
+    abort() {
+      if (state !== "waiting") return;
+      state = "aborted";
+      // Killed before the pipe closes: on end-of-file conmon would go on and create the container.
+      try { child.kill("SIGKILL"); } catch { /* already gone */ }
+      startPipe.destroy();
+    },
+  };
 }

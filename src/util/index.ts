@@ -5,3 +5,4 @@ export * from "./logger.js";
 export * from "./time.js";
 export * from "./mutex.js";
 export * from "./peek-stream.js";
+export * from "./stopwatch.js";

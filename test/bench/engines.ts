@@ -17,8 +17,8 @@ export interface Engine {
   stop(): Promise<void>;
 }
 
-export async function startBerth(): Promise<{ engine: Engine; daemon: TestDaemon }> {
-  const d = await startDaemon();
+export async function startBerth(opts: { args?: string[] } = {}): Promise<{ engine: Engine; daemon: TestDaemon }> {
+  const d = await startDaemon(opts);
   const tarPath = join(d.root, "busybox.tar");
   await run(process.execPath, [join(REPO, "scripts/busybox-rootfs.mjs"), tarPath]);
   const imp = await d.docker(["import", "--change", 'CMD ["sh"]', tarPath, "busybox:latest"]);
@@ -87,6 +87,14 @@ export async function rssKb(pid: number): Promise<number> {
   try {
     const status = await readFile(`/proc/${pid}/status`, "utf8");
     return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  } catch { return 0; }
+}
+
+/** Proportional set size: shared library pages counted once across the processes that map them. */
+export async function pssKb(pid: number): Promise<number> {
+  try {
+    const rollup = await readFile(`/proc/${pid}/smaps_rollup`, "utf8");
+    return Number(/^Pss:\s+(\d+)/m.exec(rollup)?.[1] ?? 0);
   } catch { return 0; }
 }
 

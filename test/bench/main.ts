@@ -3,7 +3,7 @@
  * Every loop is bounded; every engine is torn down at the end, also on failure.
  */
 import { performance } from "node:perf_hooks";
-import { startBerth, startDockerd, rssKb, type Engine } from "./engines.js";
+import { startBerth, startDockerd, rssKb, pssKb, type Engine } from "./engines.js";
 import { run, BERTH } from "../helpers/daemon.js";
 import { registryBench } from "../registry/bench.js";
 import { buildBench } from "./build-bench.js";
@@ -56,6 +56,9 @@ async function measure(engine: Engine, extra: (() => Promise<Figures>) | null): 
   const monitors = await engine.monitorPids();
   const monRss = await Promise.all(monitors.map(rssKb));
   f["monitor RSS per container (MB)"] = monRss.length ? median(monRss) / 1024 : NaN;
+  // RSS counts the shared libraries (libc, glib for conmon) in full in every monitor; PSS is what each one adds.
+  const monPss = await Promise.all(monitors.map(pssKb));
+  f["monitor PSS per container (MB)"] = monPss.length ? median(monPss) / 1024 : NaN;
   await engine.docker(["rm", "-f", ...ids.filter(Boolean)]);
   return f;
 }

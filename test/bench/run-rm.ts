@@ -1,0 +1,72 @@
+/**
+ * A focused benchmark for issue 2's headline figure: `docker run --rm busybox true` against berthd
+ * (and dockerd when BENCH_DOCKERD=1), interleaved so both see the same machine load, with the
+ * docker CLI's own floor (`docker version`). BENCH_RUNS runs each (default 15). Daemon-side spans are
+ * printed when BENCH_SPANS=1 (berthd at --log-level debug).
+ */
+import { performance } from "node:perf_hooks";
+import { startBerth, startDockerd, type Engine } from "./engines.js";
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 15);
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+async function timed(e: Engine, args: string[]): Promise<number> {
+  const t0 = performance.now();
+  const r = await e.docker(args);
+  const t = (performance.now() - t0) / 1000;
+  if (r.code !== 0) throw new Error(`${e.name} docker ${args.join(" ")}: ${r.stderr}`);
+  return t;
+}
+
+async function main(): Promise<void> {
+  const spans = process.env.BENCH_SPANS === "1";
+  const { engine: berth, daemon } = await startBerth(spans ? { args: ["--log-level", "debug"] } : {});
+  let dockerd: Engine | null = null;
+  try {
+    if (process.env.BENCH_DOCKERD === "1") dockerd = await startDockerd();
+    const engines = [berth, ...(dockerd ? [dockerd] : [])];
+    const res = new Map<string, { run: number[]; version: number[] }>(engines.map((e) => [e.name, { run: [], version: [] }]));
+    for (const e of engines) { await timed(e, ["run", "--rm", "busybox", "true"]); await timed(e, ["version"]); }
+    for (let i = 0; i < RUNS; i++) {
+      for (const e of engines) {
+        res.get(e.name)!.run.push(await timed(e, ["run", "--rm", "busybox", "true"]));
+        res.get(e.name)!.version.push(await timed(e, ["version"]));
+      }
+    }
+    for (const [name, r] of res) {
+      console.log(`${name.padEnd(8)} run --rm busybox true: median ${median(r.run).toFixed(3)} s (min ${Math.min(...r.run).toFixed(3)}, max ${Math.max(...r.run).toFixed(3)}); docker version: ${median(r.version).toFixed(3)} s`);
+    }
+    if (dockerd) console.log(`ratio berthd/dockerd: ${(median(res.get("berthd")!.run) / median(res.get("dockerd")!.run)).toFixed(2)}`);
+    if (spans) {
+      const lines = daemon.logs().split("\n").filter((l) => l.includes("msg=\"span"));
+      const by = new Map<string, number[]>();
+      for (const l of lines) {
+        const span = /msg="span ([a-z-]+)"/.exec(l)?.[1] ?? "?";
+        for (const m of l.matchAll(/ ([a-z-]+)="(\d+(?:\.\d+)?)"/g)) {
+          const k = `${span}.${m[1]}`;
+          if (!by.has(k)) by.set(k, []);
+          by.get(k)!.push(Number(m[2]));
+        }
+      }
+      const reqs = daemon.logs().split("\n").filter((l) => l.includes('msg="request"'));
+      for (const l of reqs) {
+        const m = /method="(\w+)" path="([^"]+)" status="?\d+"? ms="?(\d+)"?/.exec(l);
+        if (!m) continue;
+        const k = `${m[1]} ${m[2]!.replace(/[0-9a-f]{64}/, ":id").replace(/^\/v[\d.]+/, "")}`;
+        if (!by.has(k)) by.set(k, []);
+        by.get(k)!.push(Number(m[3]));
+      }
+      for (const [k, xs] of by) console.log(`  span ${k.padEnd(24)} median ${median(xs).toFixed(1)} ms (n=${xs.length})`);
+    }
+  } finally {
+    await dockerd?.stop();
+    await berth.stop();
+  }
+}
+
+main().catch((err) => { console.error(err); process.exit(1); });
