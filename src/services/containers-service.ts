@@ -40,6 +40,7 @@ import { resolveUser } from "../containers/user.js";
 import { atomicWrite, newId, ZERO_TIME, type Logger } from "../util/index.js";
 import type { AttachOptions as NetworkAttachOptions, AttachResult, NetworksService } from "./networks-service.js";
 import type { VolumesService } from "./volumes-service.js";
+import type { EventSink } from "./events.js";
 import type {
   AttachOptions, ContainersService, ImagesService, ImageUsage, LogEntry, LogOptions, PathStat, WaitCondition,
 } from "./types.js";
@@ -86,6 +87,8 @@ export interface ContainersServiceOptions {
   networks?: NetworksService;
   /** Named and anonymous volumes; without it only binds and tmpfs. */
   volumes?: VolumesService;
+  /** Where Docker's container events go (create, start, die, oom, destroy, ...); none in unit tests. */
+  events?: EventSink;
 }
 
 /** Containers on an OCI runtime under conmon, with Docker's semantics. */
@@ -97,6 +100,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
   readonly #log: Logger;
   readonly #networks: NetworksService | undefined;
   readonly #volumes: VolumesService | undefined;
+  readonly #events: EventSink | undefined;
   readonly #runtime: RuncRuntime;
   readonly #exitDir: string;
   readonly #byId = new Map<string, Live>();
@@ -116,6 +120,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
     this.#log = o.logger;
     this.#networks = o.networks;
     this.#volumes = o.volumes;
+    this.#events = o.events;
     const rt = o.runtime ?? "runc";
     this.#runtime = new RuncRuntime(RUNTIMES[rt] ?? rt, join(o.execRoot, "runc"));
     this.#exitDir = join(o.execRoot, "exits");
@@ -183,6 +188,12 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       }, () => {});
     }, 2000);
     this.#sweeper.unref();
+  }
+
+  /** Docker's Actor attributes for a container: its labels, image and name, then the action's own. */
+  #emit(live: Live, action: string, extra: Record<string, string> = {}): void {
+    const r = live.rec;
+    this.#events?.publish("container", action, r.id, { ...(r.config.Labels ?? {}), image: r.config.Image ?? r.image, name: r.name.slice(1), ...extra });
   }
 
   #locked<T>(live: Live, fn: () => Promise<T>): Promise<T> {
@@ -317,6 +328,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
         this.#byName.delete(name);
         throw err;
       }
+      this.#emit(live, "create");
       return { Id: id, Warnings: warnings };
     } catch (err) {
       if (prepared) await this.#snap.remove(id).catch(() => {});
@@ -481,6 +493,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       };
       rec.hasBeenStarted = true;
       await this.#save(live);
+      this.#emit(live, "start");
       // A fast process may have exited before the state was saved; the watcher event is then already handled or pending.
       if (await stat(p.exitFile).then(() => true, () => false)) void this.#onExitFile(rec.id);
     } catch (err) {
@@ -589,13 +602,18 @@ export class LocalContainersService implements ContainersService, ImageUsage {
     if (restart) rec.state.status = "restarting";
     // Record first: a crash after this point leaves only cleanup for restore(), never a lost exit code.
     await this.#save(live);
+    if (oom) this.#emit(live, "oom");
+    this.#emit(live, "die", { exitCode: String(code) });
     live.events.emit("exit", code);
     live.events.emit("stopped");
     await Promise.all([
       this.#runtime.delete(rec.id, true).catch((err) => this.#log.warn("runtime delete failed", { id: rec.id, err })),
       this.#releaseRootfs(live).catch((err) => this.#log.warn("unmount failed", { id: rec.id, err })),
     ]);
-    await Promise.all([unlink(p.exitFile).catch(() => {}), removeCgroup(this.#cgroupsPath(rec)), this.#detachNetwork(live)]);
+    await Promise.all([
+      unlink(p.exitFile).catch(() => {}), removeCgroup(this.#cgroupsPath(rec)), this.#detachNetwork(live),
+      this.#volumes?.unmounted?.(rec.id).catch(() => {}),
+    ]);
     if (rec.hostConfig.AutoRemove) {
       setImmediate(() => void this.remove(rec.id, { force: true, volumes: true }).catch((err) => {
         if (!isNotFound(err)) this.#log.warn("auto-remove failed", { id: rec.id, err });
@@ -659,6 +677,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
     live.rec.manuallyStopped = true;
     await this.#save(live);
     await this.#stopRunning(live, opts);
+    this.#emit(live, "stop");
   }
 
   async #stopRunning(live: Live, opts: { timeout?: number; signal?: string }): Promise<void> {
@@ -682,10 +701,12 @@ export class LocalContainersService implements ContainersService, ImageUsage {
   async #signal(live: Live, sig: number, all = false): Promise<boolean> {
     try {
       await this.#runtime.kill(live.rec.id, sig, all);
+      this.#emit(live, "kill", { signal: String(sig) });
       return true;
     } catch (err) {
       if (live.rec.state.pid && (await isAlive(live.rec.state.pid))) {
         process.kill(live.rec.state.pid, sig);
+        this.#emit(live, "kill", { signal: String(sig) });
         return true;
       }
       const p = this.#paths(live);
@@ -700,6 +721,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
     if (st === "running" || st === "paused") {
       live.rec.manuallyStopped = true;
       await this.#stopRunning(live, opts);
+      this.#emit(live, "stop");
     }
     if (live.exitHandling) await live.exitHandling;
     await this.#locked(live, async () => {
@@ -708,6 +730,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       if (live.restartTimer) { clearTimeout(live.restartTimer); live.restartTimer = null; }
       await this.#startLocked(live);
     });
+    this.#emit(live, "restart");
   }
 
   async kill(ref: string, signal?: string): Promise<void> {
@@ -737,6 +760,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       await this.#runtime.pause(live.rec.id);
       live.rec.state.status = "paused";
       await this.#save(live);
+      this.#emit(live, "pause");
     });
   }
 
@@ -747,6 +771,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       await this.#runtime.resume(live.rec.id);
       live.rec.state.status = "running";
       await this.#save(live);
+      this.#emit(live, "unpause");
     });
   }
 
@@ -817,6 +842,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
         rm(join(this.#execRoot, "sock", rec.id), { force: true }),
       ]);
       this.#byId.delete(rec.id);
+      this.#emit(live, "destroy");
       live.events.emit("stopped");
       live.events.emit("removed", rec.state.exitCode);
     });
@@ -960,6 +986,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
     if (!opts.logs) start = await stat(p.log).then((s) => s.size, () => 0);
     const st = live.rec.state.status;
     const alive = st === "running" || st === "paused" || st === "created" || st === "restarting" || st === "exited";
+    if (opts.stream) this.#emit(live, "attach");
     const until = opts.stream && alive ? this.#untilStopped(live) : undefined;
     if (opts.stream && !alive) return;
     if (opts.stdin && live.rec.config.OpenStdin && until) {
@@ -994,6 +1021,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       live.rec.name = old;
       throw err;
     }
+    this.#emit(live, "rename", { oldName: old });
   }
 
   async top(ref: string, psArgs = "-ef"): Promise<{ Titles: string[]; Processes: string[][] }> {
@@ -1014,6 +1042,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       const row = [...fields.slice(0, titles.length - 1), fields.slice(titles.length - 1).join(" ")];
       if (pids.has(Number(fields[pidCol]))) procs.push(row);
     }
+    this.#emit(live, "top");
     return { Titles: titles, Processes: procs };
   }
 
@@ -1028,6 +1057,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
     await this.#withRootfs(live, async (rootfs) => {
       await pipeline(packTree(rootfs, signal ? { signal } : {}), out, signal ? { signal } : {});
     });
+    this.#emit(live, "export");
   }
 
   async #statIn(rootfs: string, path: string, ref: string): Promise<{ host: string; st: PathStat }> {
@@ -1102,10 +1132,12 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       const config = opts.changes?.length ? applyChanges(base, opts.changes) : base;
       const upper = await this.#snap.dir(r.snapshotKey);
       const tag = opts.repo ? `${opts.repo}${opts.tag ? `:${opts.tag}` : ""}` : undefined;
-      return await this.#images.commitLayer({
+      const imageId = await this.#images.commitLayer({
         parent: r.imageId, layer: dropEntries(packDiff(upper), (n) => ENGINE_PLACEHOLDERS.has(n)), config, createdBy: [r.path, ...r.args].join(" "),
         ...(opts.comment ? { comment: opts.comment } : {}), ...(opts.author ? { author: opts.author } : {}), ...(tag ? { tag } : {}),
       });
+      this.#emit(live, "commit", { comment: opts.comment ?? "", imageID: imageId, imageRef: tag ?? "" });
+      return imageId;
     } finally {
       if (pause) await this.unpause(r.id).catch(() => {});
     }
@@ -1166,6 +1198,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       }
       await this.#save(live);
     });
+    this.#emit(live, "update");
     return { Warnings: warnings };
   }
 
@@ -1179,6 +1212,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
     try {
       fh = await open(join(this.#paths(live).bundle, "ctl"), constants.O_WRONLY | constants.O_NONBLOCK);
       await fh.write(`1 ${h} ${w}\n`);
+      this.#emit(live, "resize", { height: String(h), width: String(w) });
     } catch (err) {
       this.#log.debug("resize failed", { id: live.rec.id, err });
     } finally {
