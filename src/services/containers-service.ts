@@ -18,7 +18,8 @@ import type {
   ChangeItem, ContainerConfig, ContainerCreateBody, ContainerInspect, ContainerSummary, EndpointSettings, Filters, HostConfig, PortBinding,
 } from "../spec/engine.js";
 import type { OciDevice, OciMount, SeccompProfile } from "../spec/oci-runtime.js";
-import { cgroupPids, oomKilled, removeCgroup } from "../sys/cgroups.js";
+import { cgroupPids, hostCpusets, oomKilled, removeCgroup } from "../sys/cgroups.js";
+import { checkResources } from "../containers/resource-limits.js";
 import { forwardStdin } from "../sys/attach-stdin.js";
 import { RuntimeCreateError, startConmon } from "../sys/conmon.js";
 import { execFileCapture } from "../sys/exec.js";
@@ -266,7 +267,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       return `${this.#find(ref).rec.id}${mode ? `:${mode}` : ""}`;
     });
     if (hc.Init && !this.#initBinary) throw invalidArgument("--init: no init binary (tini-static or catatonit) found on the host");
-    if (hc.Memory && hc.Memory < 6 * 1024 * 1024) throw invalidArgument("Minimum memory limit allowed is 6MB");
+    checkResources(hc, await hostCpusets());
 
     const image = await this.#images.resolve(body.Image);
     const config = mergeConfig(image.config, body);
@@ -1184,7 +1185,8 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       }
       if (Object.keys(changed).length) {
         const merged = { ...live.rec.hostConfig, ...changed };
-        if (merged.Memory && merged.Memory < 6 * 1024 * 1024) throw invalidArgument("Minimum memory limit allowed is 6MB");
+        checkResources(merged, await hostCpusets());
+        Object.assign(changed, Object.fromEntries(Object.keys(changed).map((k) => [k, merged[k as keyof HostConfig]])));
         const res = resourcesOf(merged);
         const st = live.rec.state.status;
         if (st === "running" || st === "paused") {
