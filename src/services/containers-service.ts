@@ -478,7 +478,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       const { pid } = await startConmon({
         runtime: this.#runtime.binary, runtimeRoot: this.#runtime.root, id: rec.id, name: rec.name.slice(1), bundle: p.bundle,
         pidFile: p.pidFile, conmonPidFile: p.conmonPid, exitDir: this.#exitDir, socketDir: join(this.#execRoot, "sock"),
-        persistDir: p.persist, logPath: p.log, stdin: !!rec.config.OpenStdin, stdinOnce: !!rec.config.StdinOnce, tty: !!rec.config.Tty,
+        persistDir: p.persist, logPath: p.log, stdin: !!rec.config.OpenStdin, stdinOnce: !!rec.config.StdinOnce && !rec.config.Tty, tty: !!rec.config.Tty,
       });
       live.events.emit("created");
       try {
@@ -997,7 +997,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       else live.events.once("created", go);
     }
     const lines = readLines(p.log, { start, ...(until ? { until } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
-    yield* logEntries(lines, {
+    yield* logEntries(lines, { raw: true,
       ...(opts.stdout !== undefined ? { stdout: opts.stdout } : {}), ...(opts.stderr !== undefined ? { stderr: opts.stderr } : {}),
     });
   }
