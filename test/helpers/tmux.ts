@@ -1,5 +1,7 @@
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
 
 /** A tmux server of our own (tmux -L <unique>) running one window: type into it, read its screen, resize it. */
 export class TmuxSession {
@@ -63,5 +65,7 @@ export class TmuxSession {
 
   async kill(): Promise<void> {
     await this.#tmux(["kill-server"]).catch(() => {});
+    // tmux leaves its socket file behind when the server is killed.
+    await rm(join(process.env.TMUX_TMPDIR ?? "/tmp", `tmux-${process.getuid?.() ?? 0}`, this.socket), { force: true });
   }
 }
