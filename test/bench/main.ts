@@ -6,6 +6,7 @@ import { performance } from "node:perf_hooks";
 import { startBerth, startDockerd, rssKb, type Engine } from "./engines.js";
 import { run, BERTH } from "../helpers/daemon.js";
 import { registryBench } from "../registry/bench.js";
+import { interactiveBench } from "./interactive-bench.js";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
 
@@ -38,6 +39,7 @@ async function measure(engine: Engine, extra: (() => Promise<Figures>) | null): 
   f["daemon RSS idle after start (MB)"] = (await Promise.all((await engine.daemonPids()).map(rssKb))).reduce((a, b) => a + b, 0) / 1024;
   f["run --rm busybox true, docker CLI (s)"] = await medianOf(RUNS, () => engine.docker(["run", "--rm", "busybox", "true"]));
   if (extra) Object.assign(f, await extra());
+  Object.assign(f, await interactiveBench(engine, RUNS));
   const conc: number[] = [];
   for (let round = 0; round < 3; round++) {
     conc.push(await timeIt(async () => {
