@@ -1,6 +1,7 @@
 import type { Readable, Writable } from "node:stream";
 import type { HijackedConnection } from "../client/transport.js";
 import { demux } from "../client/demux.js";
+import { EscapeProxy, parseDetachKeys } from "../util/escape-proxy.js";
 
 export interface AttachStreams {
   tty: boolean;
@@ -8,18 +9,34 @@ export interface AttachStreams {
   stdin: (Readable & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown }) | null;
   stdout: Writable;
   stderr: Writable;
+  /** --detach-keys as given ("" = ctrl-p,ctrl-q); watched for on a terminal, like the docker CLI does. */
+  detachKeys?: string;
 }
 
-/** Copies a hijacked connection to our streams until the container side closes it. */
-export async function pumpAttached(conn: HijackedConnection, streams: AttachStreams): Promise<void> {
+
+/** Copies a hijacked connection to our streams until the container side closes it or the user detaches. */
+export async function pumpAttached(conn: HijackedConnection, streams: AttachStreams): Promise<{ detached: boolean }> {
   const { socket } = conn;
   // before API 1.42 every attach answer said raw-stream, so the container's TTY setting decides
   const raw = streams.tty;
   const stdin = streams.stdin;
   let restoreRaw = false;
+  let detached = false;
+  let proxy: EscapeProxy | null = null;
   if (stdin) {
     if (streams.tty && stdin.isTTY && stdin.setRawMode) { stdin.setRawMode(true); restoreRaw = true; }
-    stdin.pipe(socket as unknown as Writable);
+    if (streams.tty) {
+      // Detaching closes the connection without a half-close first: the container must not see EOF on its stdin.
+      proxy = new EscapeProxy(parseDetachKeys(streams.detachKeys));
+      proxy.once("detach", () => {
+        detached = true;
+        proxy!.unpipe(socket as unknown as Writable);
+        socket.destroy();
+      });
+      stdin.pipe(proxy).pipe(socket as unknown as Writable);
+    } else {
+      stdin.pipe(socket as unknown as Writable);
+    }
   }
   try {
     if (raw) {
@@ -31,15 +48,16 @@ export async function pumpAttached(conn: HijackedConnection, streams: AttachStre
     }
   } catch (err) {
     // the daemon closing the connection abruptly at exit is not an error worth reporting
-    if ((err as NodeJS.ErrnoException).code !== "ECONNRESET") throw err;
+    if ((err as NodeJS.ErrnoException).code !== "ECONNRESET" && !detached) throw err;
   } finally {
     if (stdin) {
-      stdin.unpipe(socket as unknown as Writable);
+      stdin.unpipe((proxy ?? socket) as unknown as Writable);
       if (restoreRaw) stdin.setRawMode?.(false);
       stdin.pause();
     }
     socket.destroy();
   }
+  return { detached };
 }
 
 /** Sends our terminal size to the container and follows window changes; returns a stop function. */

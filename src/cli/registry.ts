@@ -31,6 +31,7 @@ export const COMMANDS: CommandEntry[] = [
   { names: ["container update", "update"], load: async () => (await import("./commands/container/update.js")).update },
   { names: ["container port", "port"], load: async () => (await import("./commands/container/port.js")).port },
   { names: ["container attach", "attach"], load: async () => (await import("./commands/container/attach.js")).attach },
+  { names: ["container stats", "stats"], load: async () => (await import("./commands/container/stats.js")).stats },
   { names: ["container exec", "exec"], load: async () => (await import("./commands/container/exec.js")).exec },
   { names: ["image ls", "image list", "images"], load: async () => (await import("./commands/image/ls.js")).ls },
   { names: ["image inspect"], load: async () => (await import("./commands/image/inspect.js")).inspect },

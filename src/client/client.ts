@@ -91,6 +91,13 @@ export class ContainersApi {
     });
   }
 
+  /** GET /containers/{id}/stats: JSON lines every second (stream), or one reading (stream false; oneShot skips precpu). */
+  stats(id: string, opts: { stream?: boolean; oneShot?: boolean; signal?: AbortSignal } = {}): Promise<IncomingMessage> {
+    return this.t.request("GET", `/containers/${enc(id)}/stats`, {
+      query: { stream: opts.stream ?? true, "one-shot": opts.oneShot || undefined }, signal: opts.signal,
+    });
+  }
+
   attach(id: string, opts: AttachOptions = {}): Promise<HijackedConnection> {
     return this.t.hijack("POST", `/containers/${enc(id)}/attach`, {
       query: {

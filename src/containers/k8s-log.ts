@@ -166,6 +166,8 @@ export interface EntryFilter {
   stderr?: boolean;
   since?: number;
   until?: number;
+  /** Live attach: every record as it comes, a partial one (a prompt, a progress bar) without waiting for its line end. */
+  raw?: boolean;
 }
 
 /** Log entries from k8s-file lines, filtered by stream and time window (unix seconds). */
@@ -185,6 +187,11 @@ export async function* logEntries(lines: AsyncIterable<Buffer>, filter: EntryFil
   for await (const raw of lines) {
     const l = parseK8sLine(raw);
     if (!l) continue;
+    if (filter.raw) {
+      const e = { stream: l.stream, time: l.time, data: l.partial ? l.content : Buffer.concat([l.content, Buffer.from("\n")]) };
+      if (ok(e)) yield e;
+      continue;
+    }
     const e = asm.push(l);
     if (e && ok(e)) yield e;
   }

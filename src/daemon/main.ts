@@ -1,4 +1,6 @@
 import { readFile } from "node:fs/promises";
+import { hostname } from "node:os";
+import type { EventSink } from "../services/events.js";
 import { performance } from "node:perf_hooks";
 import type { Logger } from "../util/index.js";
 import { loadConfig, reloadConfig, usage, type DaemonConfig } from "./config.js";
@@ -7,7 +9,7 @@ import { messageOf } from "./error-status.js";
 import { SwitchableLogger } from "./switchable-logger.js";
 
 /** The composition root: the real images and containers services over the data root. */
-async function openLocalServices(cfg: DaemonConfig, logger: Logger): Promise<DaemonServices> {
+async function openLocalServices(cfg: DaemonConfig, logger: Logger, events: EventSink): Promise<DaemonServices> {
   // Imported here, not at the top, so `berthd --help` and config errors stay instant.
   const [{ LocalImagesService }, { LocalContainersService }, { BuildService }, { DistributionService }] = await Promise.all([
     import("../services/images-service.js"),
@@ -15,13 +17,13 @@ async function openLocalServices(cfg: DaemonConfig, logger: Logger): Promise<Dae
     import("../services/build-service.js"),
     import("../services/distribution-service.js"),
   ]);
-  const images = await LocalImagesService.open({ dataRoot: cfg.dataRoot, logger: logger.child({ module: "images" }) });
-  const { networks, volumes } = await openNetVol(cfg, logger);
+  const images = await LocalImagesService.open({ dataRoot: cfg.dataRoot, logger: logger.child({ module: "images" }), events });
+  const { networks, volumes } = await openNetVol(cfg, logger, events);
   let containers: Awaited<ReturnType<typeof LocalContainersService.open>> | undefined;
   try {
     containers = await LocalContainersService.open({
       dataRoot: cfg.dataRoot, execRoot: cfg.execRoot, runtime: cfg.runtime, images, snapshotter: images.snapshotter,
-      logger: logger.child({ module: "containers" }), networks, volumes,
+      logger: logger.child({ module: "containers" }), networks, volumes, events,
     });
     images.setUsage(containers);
     await containers.restore();
@@ -63,7 +65,7 @@ async function openLocalServices(cfg: DaemonConfig, logger: Logger): Promise<Dae
 }
 
 /** Networks and volumes; DNS forwarding stays off and containers never see the host's resolver. */
-async function openNetVol(cfg: DaemonConfig, logger: Logger) {
+async function openNetVol(cfg: DaemonConfig, logger: Logger, events: EventSink) {
   const [{ LocalNetworksService }, { LocalVolumesService }] = await Promise.all([
     import("../services/networks-service.js"),
     import("../services/volumes-service.js"),
@@ -71,9 +73,9 @@ async function openNetVol(cfg: DaemonConfig, logger: Logger) {
   const networks = new LocalNetworksService({
     dataRoot: cfg.dataRoot, execRoot: cfg.execRoot, chainPrefix: cfg.chainPrefix, defaultBridge: cfg.bridge,
     ...(cfg.bip ? { bip: cfg.bip } : {}), ...(cfg.defaultAddressPools.length ? { defaultAddressPools: cfg.defaultAddressPools } : {}),
-    dns: cfg.dns, hostResolvConf: null, log: logger.child({ module: "networks" }),
+    dns: cfg.dns, hostResolvConf: null, log: logger.child({ module: "networks" }), events,
   });
-  return { networks, volumes: new LocalVolumesService({ dataRoot: cfg.dataRoot }) };
+  return { networks, volumes: new LocalVolumesService({ dataRoot: cfg.dataRoot, events }) };
 }
 
 /** daemon.json "registry": an OCI registry served by berthd itself, with its own root. */
@@ -125,7 +127,7 @@ export async function main(argv: string[]): Promise<void> {
   const logger = new SwitchableLogger(cfg.logLevel);
   let daemon: RunningDaemon;
   try {
-    daemon = await startDaemon(cfg, { logger, serverVersion: version, openServices: () => openLocalServices(cfg, logger) });
+    daemon = await startDaemon(cfg, { logger, serverVersion: version, openServices: (events) => openLocalServices(cfg, logger, events) });
   } catch (err) {
     logger.error("failed to start daemon", { error: messageOf(err) });
     // Half-opened services may hold handles; nothing more will happen in this process.
@@ -162,6 +164,10 @@ export async function main(argv: string[]): Promise<void> {
       (next) => {
         if (next.logLevel && next.logLevel !== logger.level) logger.setLevel(next.logLevel);
         logger.info("reloaded configuration", { file: cfg.configFile, logLevel: logger.level });
+        void daemon.engineId().catch(() => "").then((id) => {
+          const changed = Object.fromEntries(Object.entries(next).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+          daemon.events.publish("daemon", "reload", id.trim(), { name: hostname(), "log-level": logger.level, ...changed });
+        });
       },
       (err) => logger.error("reloading configuration failed", { error: messageOf(err) }),
     );

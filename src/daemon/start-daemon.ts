@@ -20,7 +20,7 @@ import { emptyStoreRoutes, unimplementedRoutes } from "./routes/unimplemented.js
 import { execRoutes } from "./routes/exec.js";
 import { statsRoutes, statsTargetOf } from "./routes/stats.js";
 import { eventRoutes } from "./routes/events.js";
-import { EventBus, withContainerEvents, withImageEvents } from "../services/events.js";
+import { EventBus } from "../services/events.js";
 import { ExecService } from "../services/exec-service.js";
 import { StatsSampler } from "../containers/stats-sampler.js";
 import { networkRoutes } from "./routes/networks.js";
@@ -43,13 +43,18 @@ export interface DaemonServices {
 export interface RunningDaemon {
   server: ApiServer;
   sockets: string[];
+  /** The daemon's event stream, for events the composition root itself reports (daemon reload). */
+  events: EventBus;
+  /** The daemon's stable ID (GET /info's ID), the actor of daemon events. */
+  engineId(): Promise<string>;
   close(): Promise<void>;
 }
 
 export interface StartDaemonOptions {
   logger: Logger;
   serverVersion: string;
-  openServices(): Promise<DaemonServices>;
+  /** Open the services; each publishes its own events to the bus it is given. */
+  openServices(events: EventBus): Promise<DaemonServices>;
 }
 
 /** Every Engine API route, in match order (static paths before greedy image names). */
@@ -83,11 +88,9 @@ export async function startDaemon(cfg: DaemonConfig, opts: StartDaemonOptions): 
     for (const f of undo.reverse()) await f().catch((err) => logger.warn("cleanup failed", { error: err }));
   };
   try {
-    const opened = await opts.openServices();
-    undo.push(() => opened.close());
     const events = new EventBus();
-    opened.containers.onEvent?.((action, id, attrs) => events.publish("container", action, id, attrs));
-    const services = { ...opened, containers: withContainerEvents(opened.containers, events), images: withImageEvents(opened.images, events) };
+    const services = await opts.openServices(events);
+    undo.push(() => services.close());
     const exec = new ExecService({ containers: services.containers, execRoot: cfg.execRoot, runtime: cfg.runtime, events });
     const stats = new StatsSampler(statsTargetOf(services.containers));
     const system = new SystemService({
@@ -107,7 +110,7 @@ export async function startDaemon(cfg: DaemonConfig, opts: StartDaemonOptions): 
       sockets.push(path);
       undo.push(() => unlink(path).catch(() => {}));
     }
-    return { server, sockets, close: rollback };
+    return { server, sockets, events, engineId: () => system.engineId(), close: rollback };
   } catch (err) {
     await rollback();
     throw err;

@@ -19,7 +19,8 @@ import type {
   ChangeItem, ContainerConfig, ContainerCreateBody, ContainerInspect, ContainerSummary, EndpointSettings, Filters, HostConfig, PortBinding,
 } from "../spec/engine.js";
 import type { OciDevice, OciMount, SeccompProfile } from "../spec/oci-runtime.js";
-import { cgroupPids, oomKilled, removeCgroup } from "../sys/cgroups.js";
+import { cgroupPids, hostCpusets, oomKilled, removeCgroup } from "../sys/cgroups.js";
+import { checkResources } from "../containers/resource-limits.js";
 import { forwardStdin } from "../sys/attach-stdin.js";
 import { launchConmon, RuntimeCreateError, type ConmonLaunch } from "../sys/conmon.js";
 import { execFileCapture } from "../sys/exec.js";
@@ -43,8 +44,9 @@ import { resolveUser } from "../containers/user.js";
 import { atomicWrite, newId, stopwatch, ZERO_TIME, type Logger } from "../util/index.js";
 import type { AttachOptions as NetworkAttachOptions, AttachResult, NetworksService } from "./networks-service.js";
 import type { VolumesService } from "./volumes-service.js";
+import type { EventSink } from "./events.js";
 import type {
-  AttachOptions, ContainerEventSink, ContainersService, ImagesService, ImageUsage, LogEntry, LogOptions, PathStat, WaitCondition,
+  AttachOptions, ContainersService, ImagesService, ImageUsage, LogEntry, LogOptions, PathStat, WaitCondition,
 } from "./types.js";
 
 /** Docker's default profile, read from the source tree (tsc does not copy JSON) or a copy beside the build. */
@@ -95,6 +97,8 @@ export interface ContainersServiceOptions {
   networks?: NetworksService;
   /** Named and anonymous volumes; without it only binds and tmpfs. */
   volumes?: VolumesService;
+  /** Where Docker's container events go (create, start, die, oom, destroy, ...); none in unit tests. */
+  events?: EventSink;
 }
 
 /** Containers on an OCI runtime under conmon, with Docker's semantics. */
@@ -106,6 +110,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
   readonly #log: Logger;
   readonly #networks: NetworksService | undefined;
   readonly #volumes: VolumesService | undefined;
+  readonly #events: EventSink | undefined;
   readonly #runtime: RuncRuntime;
   readonly #exitDir: string;
   readonly #byId = new Map<string, Live>();
@@ -116,7 +121,6 @@ export class LocalContainersService implements ContainersService, ImageUsage {
   #watcher: FSWatcher | null = null;
   #sweeper: NodeJS.Timeout | null = null;
   #closed = false;
-  readonly #sinks = new Set<ContainerEventSink>();
   readonly #cleanups = new Set<Promise<void>>();
 
   private constructor(o: ContainersServiceOptions, host: HostInfo, initBinary: string | undefined) {
@@ -127,6 +131,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
     this.#log = o.logger;
     this.#networks = o.networks;
     this.#volumes = o.volumes;
+    this.#events = o.events;
     const rt = o.runtime ?? "runc";
     this.#runtime = new RuncRuntime(RUNTIMES[rt] ?? rt, join(o.execRoot, "runc"));
     this.#exitDir = join(o.execRoot, "exits");
@@ -195,6 +200,12 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       }, () => {});
     }, 2000);
     this.#sweeper.unref();
+  }
+
+  /** Docker's Actor attributes for a container: its labels, image and name, then the action's own. */
+  #emit(live: Live, action: string, extra: Record<string, string> = {}): void {
+    const r = live.rec;
+    this.#events?.publish("container", action, r.id, { ...(r.config.Labels ?? {}), image: r.config.Image ?? r.image, name: r.name.slice(1), ...extra });
   }
 
   #locked<T>(live: Live, fn: () => Promise<T>): Promise<T> {
@@ -272,7 +283,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       return `${this.#find(ref).rec.id}${mode ? `:${mode}` : ""}`;
     });
     if (hc.Init && !this.#initBinary) throw invalidArgument("--init: no init binary (tini-static or catatonit) found on the host");
-    if (hc.Memory && hc.Memory < 6 * 1024 * 1024) throw invalidArgument("Minimum memory limit allowed is 6MB");
+    checkResources(hc, await hostCpusets());
 
     const sw = stopwatch(this.#log, "create");
     const image = await this.#images.resolve(body.Image);
@@ -338,6 +349,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
         this.#byName.delete(name);
         throw err;
       }
+      this.#emit(live, "create");
       return { Id: id, Warnings: warnings };
     } catch (err) {
       if (prepared) await this.#snap.remove(id).catch(() => {});
@@ -457,7 +469,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       monitor = launchConmon({
         runtime: this.#runtime.binary, runtimeRoot: this.#runtime.root, id: rec.id, name: rec.name.slice(1), bundle: p.bundle,
         pidFile: p.pidFile, conmonPidFile: p.conmonPid, exitDir: this.#exitDir, socketDir: join(this.#execRoot, "sock"),
-        persistDir: p.persist, logPath: p.log, stdin: !!rec.config.OpenStdin, stdinOnce: !!rec.config.StdinOnce, tty: !!rec.config.Tty,
+        persistDir: p.persist, logPath: p.log, stdin: !!rec.config.OpenStdin, stdinOnce: !!rec.config.StdinOnce && !rec.config.Tty, tty: !!rec.config.Tty,
       });
       const planned = this.#volumes ? [] : planMounts(rec.hostConfig);
       // The rootfs (mount, volumes, users) and the network endpoint do not depend on each other: both at once.
@@ -538,6 +550,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       void this.#save(live).catch((err) => this.#log.warn("saving the started state failed", { id: rec.id, err }));
       sw.done();
       live.startedAtMs = performance.now();
+      this.#emit(live, "start");
       // A fast process may have exited before the state was saved; the watcher event is then already handled or pending.
       if (await stat(p.exitFile).then(() => true, () => false)) void this.#onExitFile(rec.id);
     } catch (err) {
@@ -654,10 +667,13 @@ export class LocalContainersService implements ContainersService, ImageUsage {
     // a crash in between finds the exit file again (or, for --rm, finds a container to finish removing).
     const saved = this.#save(live);
     saved.catch(() => {}); // awaited below; a --rm container is removed whether or not it lands
+    if (oom) this.#emit(live, "oom");
+    this.#emit(live, "die", { exitCode: String(code) });
     live.events.emit("exit", code);
     live.events.emit("stopped");
     if (rec.hostConfig.AutoRemove && !restart) {
       // --rm: gone from the store now, its record still on disk until the cleanup ends, so restore() finishes a crashed one.
+      void this.#volumes?.unmounted?.(rec.id).catch(() => {});
       this.#forget(live);
       live.cleanup = this.#inBackground(this.#cleanUp(live, { volumes: true }));
       sw.done({ "since-start": sinceStart.toFixed(1) });
@@ -670,7 +686,9 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       this.#releaseRootfs(live).catch((err) => this.#log.warn("unmount failed", { id: rec.id, err })),
     ]);
     sw.lap("delete-umount");
-    await Promise.all([unlink(p.exitFile).catch(() => {}), removeCgroup(this.#cgroupsPath(rec)), this.#detachNetwork(live)]);
+    await Promise.all([unlink(p.exitFile).catch(() => {}), removeCgroup(this.#cgroupsPath(rec)), this.#detachNetwork(live),
+      this.#volumes?.unmounted?.(rec.id).catch(() => {}),
+    ]);
     sw.lap("cgroup-net");
     sw.done({ "since-start": sinceStart.toFixed(1) });
     if (restart) {
@@ -732,6 +750,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
     live.rec.manuallyStopped = true;
     await this.#save(live);
     await this.#stopRunning(live, opts);
+    this.#emit(live, "stop");
   }
 
   async #stopRunning(live: Live, opts: { timeout?: number; signal?: string }): Promise<void> {
@@ -755,10 +774,12 @@ export class LocalContainersService implements ContainersService, ImageUsage {
   async #signal(live: Live, sig: number, all = false): Promise<boolean> {
     try {
       await this.#runtime.kill(live.rec.id, sig, all);
+      this.#emit(live, "kill", { signal: String(sig) });
       return true;
     } catch (err) {
       if (live.rec.state.pid && (await isAlive(live.rec.state.pid))) {
         process.kill(live.rec.state.pid, sig);
+        this.#emit(live, "kill", { signal: String(sig) });
         return true;
       }
       const p = this.#paths(live);
@@ -773,6 +794,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
     if (st === "running" || st === "paused") {
       live.rec.manuallyStopped = true;
       await this.#stopRunning(live, opts);
+      this.#emit(live, "stop");
     }
     if (live.exitHandling) await live.exitHandling;
     await this.#locked(live, async () => {
@@ -781,6 +803,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       if (live.restartTimer) { clearTimeout(live.restartTimer); live.restartTimer = null; }
       await this.#startLocked(live);
     });
+    this.#emit(live, "restart");
   }
 
   async kill(ref: string, signal?: string): Promise<void> {
@@ -811,6 +834,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       live.rec.state.status = "paused";
       this.#stopHealth(live, true);
       await this.#save(live);
+      this.#emit(live, "pause");
     });
   }
 
@@ -822,6 +846,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       live.rec.state.status = "running";
       this.#startHealth(live, false);
       await this.#save(live);
+      this.#emit(live, "unpause");
     });
   }
 
@@ -898,6 +923,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
     if (live.restartTimer) { clearTimeout(live.restartTimer); live.restartTimer = null; }
     if (this.#byName.get(rec.name) === rec.id) this.#byName.delete(rec.name);
     this.#byId.delete(rec.id);
+    this.#emit(live, "destroy");
     live.events.emit("stopped");
     live.events.emit("removed", rec.state.exitCode);
   }
@@ -1086,6 +1112,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
     if (!opts.logs) start = await stat(p.log).then((s) => s.size, () => 0);
     const st = live.rec.state.status;
     const alive = st === "running" || st === "paused" || st === "created" || st === "restarting" || st === "exited";
+    if (opts.stream) this.#emit(live, "attach");
     const until = opts.stream && alive ? this.#untilStopped(live) : undefined;
     if (opts.stream && !alive) return;
     if (opts.stdin && live.rec.config.OpenStdin && until) {
@@ -1095,7 +1122,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       else live.events.once("created", go);
     }
     const lines = readLines(p.log, { start, ...(until ? { until } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
-    yield* logEntries(lines, {
+    yield* logEntries(lines, { raw: true,
       ...(opts.stdout !== undefined ? { stdout: opts.stdout } : {}), ...(opts.stderr !== undefined ? { stderr: opts.stderr } : {}),
     });
   }
@@ -1120,6 +1147,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       live.rec.name = old;
       throw err;
     }
+    this.#emit(live, "rename", { oldName: old });
   }
 
   async top(ref: string, psArgs = "-ef"): Promise<{ Titles: string[]; Processes: string[][] }> {
@@ -1140,6 +1168,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       const row = [...fields.slice(0, titles.length - 1), fields.slice(titles.length - 1).join(" ")];
       if (pids.has(Number(fields[pidCol]))) procs.push(row);
     }
+    this.#emit(live, "top");
     return { Titles: titles, Processes: procs };
   }
 
@@ -1154,6 +1183,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
     await this.#withRootfs(live, async (rootfs) => {
       await pipeline(packTree(rootfs, signal ? { signal } : {}), out, signal ? { signal } : {});
     });
+    this.#emit(live, "export");
   }
 
   async #statIn(rootfs: string, path: string, ref: string): Promise<{ host: string; st: PathStat }> {
@@ -1228,10 +1258,12 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       const config = opts.changes?.length ? applyChanges(base, opts.changes) : base;
       const upper = await this.#snap.dir(r.snapshotKey);
       const tag = opts.repo ? `${opts.repo}${opts.tag ? `:${opts.tag}` : ""}` : undefined;
-      return await this.#images.commitLayer({
+      const imageId = await this.#images.commitLayer({
         parent: r.imageId, layer: dropEntries(packDiff(upper), (n) => ENGINE_PLACEHOLDERS.has(n)), config, createdBy: [r.path, ...r.args].join(" "),
         ...(opts.comment ? { comment: opts.comment } : {}), ...(opts.author ? { author: opts.author } : {}), ...(tag ? { tag } : {}),
       });
+      this.#emit(live, "commit", { comment: opts.comment ?? "", imageID: imageId, imageRef: tag ?? "" });
+      return imageId;
     } finally {
       if (pause) await this.unpause(r.id).catch(() => {});
     }
@@ -1278,7 +1310,8 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       }
       if (Object.keys(changed).length) {
         const merged = { ...live.rec.hostConfig, ...changed };
-        if (merged.Memory && merged.Memory < 6 * 1024 * 1024) throw invalidArgument("Minimum memory limit allowed is 6MB");
+        checkResources(merged, await hostCpusets());
+        Object.assign(changed, Object.fromEntries(Object.keys(changed).map((k) => [k, merged[k as keyof HostConfig]])));
         const res = resourcesOf(merged);
         const st = live.rec.state.status;
         if (st === "running" || st === "paused") {
@@ -1292,6 +1325,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       }
       await this.#save(live);
     });
+    this.#emit(live, "update");
     return { Warnings: warnings };
   }
 
@@ -1305,6 +1339,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
     try {
       fh = await open(join(this.#paths(live).bundle, "ctl"), constants.O_WRONLY | constants.O_NONBLOCK);
       await fh.write(`1 ${h} ${w}\n`);
+      this.#emit(live, "resize", { height: String(h), width: String(w) });
     } catch (err) {
       this.#log.debug("resize failed", { id: live.rec.id, err });
     } finally {
@@ -1319,17 +1354,6 @@ export class LocalContainersService implements ContainersService, ImageUsage {
   }
 
   // ---------------------------------------------------------------- health
-
-  onEvent(sink: ContainerEventSink): void {
-    this.#sinks.add(sink);
-  }
-
-  #emit(live: Live, action: string, extra: Record<string, string> = {}): void {
-    if (!this.#sinks.size) return;
-    const r = live.rec;
-    const attrs = { ...(r.config.Labels ?? {}), image: r.config.Image ?? r.image, name: r.name.slice(1), ...extra };
-    for (const sink of this.#sinks) sink(action, r.id, attrs);
-  }
 
   /** Probe a running container: a (re)start begins at "starting"; a resumed container keeps its recorded health. */
   #startHealth(live: Live, fresh: boolean): void {

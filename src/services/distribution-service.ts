@@ -173,6 +173,7 @@ export class DistributionService {
     for (const [i, ep] of endpoints.entries()) {
       try {
         await this.#pullFrom(ep, this.#client(ep, auth), r, opts, emit, final);
+        await this.#images.emit("pull", familiarString(r), familiarString(r));
         return;
       } catch (err) {
         if (!ep.mirror || i === endpoints.length - 1 || opts.signal?.aborted) throw err;
@@ -418,6 +419,7 @@ export class DistributionService {
     const bytes = Buffer.from(JSON.stringify(manifest, null, 3));
     const digest = await repo.putManifest(r.tag!, bytes, MediaType.dockerManifest, signal);
     emit({ status: `${r.tag}: digest: ${digest} size: ${bytes.length}` });
+    await this.#images.emit("push", familiarString(r), familiarString(r));
     emit({ progressDetail: {}, aux: { Tag: r.tag, Digest: digest, Size: bytes.length } });
     await this.#images.store.update((tx) => { tx.setRef(formatReference({ ...r, tag: null, digest }), id); }).catch((err) => {
       this.#logger.warn("recording the pushed digest", { err });

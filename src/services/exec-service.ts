@@ -10,7 +10,7 @@ import { resolveInRoot } from "../images/layer/index.js";
 import type { OciSpec } from "../spec/oci-runtime.js";
 import { gatherHostInfo } from "../sys/host-facts.js";
 import { newId } from "../util/index.js";
-import type { EventBus } from "./events.js";
+import type { EventSink } from "./events.js";
 import type { ContainersService } from "./types.js";
 
 /** POST /containers/{id}/exec body (the fields Berth honours). */
@@ -71,7 +71,7 @@ export interface ExecServiceOptions {
   containers: ContainersService;
   execRoot: string;
   runtime?: string;
-  events?: EventBus;
+  events?: EventSink;
 }
 
 const RUNTIMES: Record<string, string> = { runc: "/usr/sbin/runc", crun: "/usr/bin/crun" };
@@ -82,7 +82,7 @@ export class ExecService {
   readonly #containers: ContainersService;
   readonly #execRoot: string;
   readonly #runtime: string;
-  readonly #events: EventBus | undefined;
+  readonly #events: EventSink | undefined;
   readonly #execs = new Map<string, ExecRecord>();
   #hostCaps: string[] | null = null;
 

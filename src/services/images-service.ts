@@ -16,6 +16,7 @@ import {
 } from "../spec/reference.js";
 import { nowRfc3339, shortId, sha256, ZERO_TIME, type Digest, type Logger } from "../util/index.js";
 import type { CommitLayerOptions, ImageUsage, ImagesService, ResolvedImage } from "./types.js";
+import type { EventSink } from "./events.js";
 import {
   applyChanges, chainIds, collectGarbage, decompressStream, ImageStore, Leases, LeaseGroup, newImageConfig,
   resolveImageId, unpackLayer, adoptSnapshot, checkFilterKeys, boolFilter, labelsMatch, referenceMatches, parseTimestamp,
@@ -29,6 +30,7 @@ export class LocalImagesService implements ImagesService {
   readonly #leases = new Leases();
   readonly #configs = new Map<string, ImageConfig>();
   readonly #blobSizes = new Map<string, number>();
+  #events: EventSink | undefined;
 
   private constructor(
     readonly content: ContentStore,
@@ -37,17 +39,25 @@ export class LocalImagesService implements ImagesService {
     private readonly logger: Logger,
   ) {}
 
-  static async open(opts: { dataRoot: string; logger: Logger }): Promise<LocalImagesService> {
+  static async open(opts: { dataRoot: string; logger: Logger; events?: EventSink }): Promise<LocalImagesService> {
     const content = await ContentStore.open(join(opts.dataRoot, "content"));
     const snapshotter = await OverlaySnapshotter.open(join(opts.dataRoot, "snapshots"));
     const store = await ImageStore.open(join(opts.dataRoot, "images"));
     const svc = new LocalImagesService(content, snapshotter, store, opts.logger.child({ module: "images" }));
+    svc.#events = opts.events;
     await svc.#recover();
     return svc;
   }
 
   setUsage(usage: ImageUsage): void {
     this.#usage = usage;
+  }
+
+  /** Docker's LogImageEvent: the actor is the image (or the reference for pull/push), attributes its labels and name. */
+  async emit(action: string, id: string, name: string, labels?: Record<string, string>): Promise<void> {
+    if (!this.#events) return;
+    const l = labels ?? (id.startsWith("sha256:") ? (await this.#config(id).catch(() => null))?.config?.Labels ?? {} : {});
+    this.#events.publish("image", action, id, { ...l, name });
   }
 
   /** Drop what a crash left half-made: unpack keys, ingests, unreferenced layer snapshots. */
@@ -267,6 +277,7 @@ export class LocalImagesService implements ImagesService {
       tx.setRef(formatReference(target), id);
       tx.put({ ...tx.get(id)!, lastTagTime: nowRfc3339() });
     });
+    await this.emit("tag", id, familiarString(target));
   }
 
   async remove(ref: string, opts: { force?: boolean; noprune?: boolean } = {}): Promise<ImageDeleteItem[]> {
@@ -288,6 +299,7 @@ export class LocalImagesService implements ImagesService {
         }
         await this.store.updateLocked((tx) => { tx.deleteRef(canonical); });
         records.push({ Untagged: familiarString(named) });
+        await this.emit("untag", id, id);
         repoRefs = this.store.refsOf(id);
         // Only digest references of the same repository left: they go with the last tag (Docker does the same).
         const name = `${named.domain}/${named.path}`;
@@ -295,6 +307,7 @@ export class LocalImagesService implements ImagesService {
         if (rest.length > 0 && rest.every((r) => r.digest !== null && `${r.domain}/${r.path}` === name)) {
           await this.store.updateLocked((tx) => { for (const r of repoRefs) tx.deleteRef(r); });
           for (const r of rest) records.push({ Untagged: familiarString(r) });
+          for (const _ of rest) await this.emit("untag", id, id);
           repoRefs = [];
         }
         if (repoRefs.length > 0) return records;
@@ -304,6 +317,7 @@ export class LocalImagesService implements ImagesService {
         if (hard) throw hard.error;
         await this.store.updateLocked((tx) => { for (const r of repoRefs) tx.deleteRef(r); });
         for (const r of repoRefs) records.push({ Untagged: familiarString(parseReference(r)) });
+        for (const _ of repoRefs) await this.emit("untag", id, id);
       }
       await this.#deleteImage(id, records, force, !(opts.noprune ?? false), quiet);
       return records;
@@ -344,6 +358,9 @@ export class LocalImagesService implements ImagesService {
     });
     for (const r of refs) records.push({ Untagged: familiarString(parseReference(r)) });
     records.push({ Deleted: id });
+    const labels = cfg.config?.Labels ?? {};
+    for (const _ of refs) await this.emit("untag", id, id, labels);
+    await this.emit("delete", id, id, labels);
     const gc = await this.#gc([id, ...cfg.rootfs.diff_ids]);
     this.#configs.delete(id);
     for (const s of gc.snapshots) records.push({ Deleted: s });
@@ -395,11 +412,13 @@ export class LocalImagesService implements ImagesService {
     const config = applyChanges({}, opts.changes ?? []);
     const comment = opts.message || "Imported from -";
     const tar = await decompressStream(src);
-    return this.commitLayer({
+    const id = await this.commitLayer({
       parent: null, layer: tar, config, comment, createdBy: "",
       ...(target ? { tag: formatReference(target) } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
+    await this.emit("import", id, id);
+    return id;
   }
 
   async commitLayer(opts: CommitLayerOptions): Promise<string> {
@@ -529,6 +548,7 @@ export class LocalImagesService implements ImagesService {
     } finally {
       leases.release();
     }
+    for (const img of byId.values()) await this.emit("save", img.id, img.id, img.config.config?.Labels ?? {});
   }
 
   /** docker save: a tag saves that tag, a bare name all its tags, an id the image untagged. */
@@ -556,6 +576,7 @@ export class LocalImagesService implements ImagesService {
   async *load(src: Readable, opts: { signal?: AbortSignal } = {}): AsyncIterable<JsonMessage> {
     const leases = new LeaseGroup(this.#leases);
     const created: string[] = [];
+    const loaded: string[] = [];
     const deps = { content: this.content, snapshotter: this.snapshotter };
     let messages: JsonMessage[];
     try {
@@ -569,6 +590,7 @@ export class LocalImagesService implements ImagesService {
       messages = await this.store.update((tx) => {
         const out: JsonMessage[] = [];
         for (const img of result.images) {
+          loaded.push(img.id);
           if (!tx.get(img.id)) tx.put({ id: img.id, added: nowRfc3339(), lastTagTime: "", parent: "" });
           for (const t of img.tags) {
             const prev = tx.setRef(formatReference(t), img.id);
@@ -589,6 +611,7 @@ export class LocalImagesService implements ImagesService {
       await this.store.exclusive(() => this.#gc(created)).catch((e) => this.logger.warn("cleanup after failed load", { err: e }));
       throw err;
     }
+    for (const id of loaded) await this.emit("load", id, id);
     yield* messages;
   }
 

@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import { conflict, invalidArgument, notFound, forbidden } from "../errdefs/index.js";
 import { atomicWrite, createLogger, newId, shortId, type Logger } from "../util/index.js";
 import type { EndpointSettings, Filters, PortBinding } from "../spec/engine.js";
+import type { EventSink } from "./events.js";
 import {
   allocate, release, carve, formatCidr, formatIp, parseCidr, parseIp, contains, overlaps, isIp,
   createNetns, removeNetns, netnsExists, CniBridgeDriver, IptablesFirewall, EmbeddedDnsServer,
@@ -100,6 +101,8 @@ export interface NetworksServiceOptions {
   driver?: NetworkDriver;
   firewall?: IptablesFirewall;
   log?: Logger;
+  /** Docker's network events (create, connect, disconnect, destroy); none in unit tests. */
+  events?: EventSink;
 }
 
 const PREDEFINED = new Set(["bridge", "host", "none"]);
@@ -130,6 +133,11 @@ export class LocalNetworksService implements NetworksService {
     this.driver = opts.driver ?? new CniBridgeDriver();
     this.firewall = opts.firewall ?? new IptablesFirewall(opts.chainPrefix ?? "BERTH");
     this.#log = opts.log ?? createLogger("warn");
+  }
+
+  /** Docker's LogNetworkEvent: the actor is the network, with its name and driver type. */
+  #emit(action: string, r: NetworkRecord, extra: Record<string, string> = {}): void {
+    this.#o.events?.publish("network", action, r.net.Id, { name: r.net.Name, type: r.net.Driver, ...extra });
   }
 
   // ---- records -------------------------------------------------------------------------------
@@ -293,6 +301,7 @@ export class LocalNetworksService implements NetworksService {
         await this.#applyFirewall().catch(() => {});
         throw err;
       }
+      this.#emit("create", rec);
       return { Id: id, Warning: "" };
     });
   }
@@ -340,6 +349,7 @@ export class LocalNetworksService implements NetworksService {
     this.#networks.delete(r.net.Id);
     await this.#applyFirewall();
     await this.driver.deleteNetwork(this.#driverNet(r));
+    this.#emit("destroy", r);
   }
 
   async prune(opts: { filters?: Filters } = {}): Promise<{ NetworksDeleted: string[] | null }> {
@@ -506,6 +516,7 @@ export class LocalNetworksService implements NetworksService {
       });
       const own = rec.attachments.map((a) => ({ ip: a.ip, names: fqdn !== hostname ? [fqdn, hostname] : [hostname] }));
       await this.#writeFiles(rec, o, fqdn, renderHosts({ own, extraHosts: rec.extraHosts }));
+      for (const a of rec.attachments) this.#emit("connect", this.#networks.get(a.networkId)!, { container: containerId });
       return this.#result(rec);
     } catch (err) {
       await this.#teardown(rec).catch((e) => this.#log.warn("cleanup after failed attach", { err: e }));
@@ -582,6 +593,7 @@ export class LocalNetworksService implements NetworksService {
     for (const a of rec.attachments) {
       const net = this.#networks.get(a.networkId);
       if (net && rec.ownNetns) await this.driver.leave(this.#driverNet(net), { containerId: rec.containerId, netnsPath: rec.netnsPath, ifName: a.ifName, ip: a.ip, prefixLen: a.prefixLen }).catch((err) => this.#log.warn("CNI DEL failed", { err }));
+      if (net && a.mac) this.#emit("disconnect", net, { container: rec.containerId });
     }
     if (rec.ownNetns && rec.netnsPath) await removeNetns(rec.netnsPath);
     this.#ports.releaseOwner(rec.containerId);
@@ -648,6 +660,7 @@ export class LocalNetworksService implements NetworksService {
       throw err;
     }
     await this.#rewriteHosts(rec);
+    this.#emit("connect", net, { container: containerId });
     if (rec.attachments.length === 1) await this.#writeFiles(rec, {name: rec.name}, rec.hostname, await readFile(rec.hostsFile, "utf8"));
   }
 
@@ -672,6 +685,7 @@ export class LocalNetworksService implements NetworksService {
     }
     await this.#dropAttachment(rec, a, true);
     await this.#rewriteHosts(rec);
+    this.#emit("disconnect", net, { container: containerId });
   }
 
   async #dropAttachment(rec: EndpointRecord, a: Attachment, leave: boolean): Promise<void> {

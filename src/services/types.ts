@@ -86,9 +86,6 @@ export interface AttachOptions {
 
 export interface PathStat { name: string; size: number; mode: number; mtime: string; linkTarget: string }
 
-/** An event the containers service raises on its own (health probes and their outcome), for the daemon's event bus. */
-export type ContainerEventSink = (action: string, id: string, attributes: Record<string, string>) => void;
-
 export interface ContainersService {
   create(body: ContainerCreateBody, opts?: { name?: string; platform?: string }): Promise<{ Id: string; Warnings: string[] }>;
   start(id: string): Promise<void>;                               // not-modified if already running
@@ -119,8 +116,6 @@ export interface ContainersService {
   restore(): Promise<void>;
   /** Stop watching (containers keep running under their monitors). */
   close(): Promise<void>;
-  /** Subscribe to events no API call reports (health_status, health probes' exec_*). */
-  onEvent?(sink: ContainerEventSink): void;
   /**
    * Resolves once no removed container has host state left. A --rm container leaves the store (and its waiters are
    * answered) before its mounts, endpoint and files are gone; a request that could see those waits for this first.

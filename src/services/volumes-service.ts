@@ -6,6 +6,7 @@ import { atomicWriteJson, newId } from "../util/index.js";
 import { execFileCapture } from "../sys/exec.js";
 import type { Filters, MountPoint, MountSpec } from "../spec/engine.js";
 import type { OciMount } from "../spec/oci-runtime.js";
+import type { EventSink } from "./events.js";
 import {
   LocalVolumeStore, ANONYMOUS_LABEL, parseBindSpec, parseMountSpec, parseTmpfs, type MountIntent, type Volume,
 } from "../volumes/index.js";
@@ -38,6 +39,8 @@ export interface VolumesService {
   planned(containerId: string): Promise<MountPlan | null>;
   /** At container removal: drop its use; with removeAnonymous also its anonymous volumes (rm -v). */
   release(containerId: string, opts?: { removeAnonymous?: boolean }): Promise<void>;
+  /** At container exit: its volumes are no longer mounted (Docker's unmount events). */
+  unmounted?(containerId: string): Promise<void>;
   /** For system df: every volume with UsageData. */
   df(): Promise<Volume[]>;
 }
@@ -68,11 +71,18 @@ export class LocalVolumesService implements VolumesService {
   readonly store: LocalVolumeStore;
   readonly #refsDir: string;
   readonly #lock = new Mutex();
+  readonly #events: EventSink | undefined;
   #ready: Promise<void> | null = null;
 
-  constructor(opts: { dataRoot: string }) {
+  constructor(opts: { dataRoot: string; events?: EventSink }) {
     this.store = new LocalVolumeStore(join(opts.dataRoot, "volumes"));
     this.#refsDir = join(opts.dataRoot, "volumes", ".refs");
+    this.#events = opts.events;
+  }
+
+  /** Docker's LogVolumeEvent: the actor is the volume name; "local" is the only driver. */
+  #emit(action: string, name: string, extra: Record<string, string> = {}): void {
+    this.#events?.publish("volume", action, name, { driver: "local", ...extra });
   }
 
   #init(): Promise<void> {
@@ -108,7 +118,9 @@ export class LocalVolumesService implements VolumesService {
     return this.#lock.run(async () => {
       // Docker: creating an existing volume with the same driver returns it.
       if (await this.store.exists(name)) return this.store.get(name);
-      return this.store.create(name, { labels: body.Labels ?? {}, options: body.DriverOpts ?? {} });
+      const v = await this.store.create(name, { labels: body.Labels ?? {}, options: body.DriverOpts ?? {} });
+      this.#emit("create", name);
+      return v;
     });
   }
 
@@ -143,6 +155,7 @@ export class LocalVolumesService implements VolumesService {
       const users = (await this.#users()).get(name);
       if (users?.length) throw conflict(`remove ${name}: volume is in use - [${users.join(", ")}]`);
       await this.store.remove(name);
+      this.#emit("destroy", name);
     });
   }
 
@@ -161,6 +174,7 @@ export class LocalVolumesService implements VolumesService {
         if (f["label!"]?.length && f["label!"].some((l) => matchLabels(v.Labels, [l]))) continue;
         const size = await this.store.size(v.Name);
         await this.store.remove(v.Name);
+        this.#emit("destroy", v.Name);
         deleted.push(v.Name);
         space += Math.max(0, size);
       }
@@ -239,6 +253,7 @@ export class LocalVolumesService implements VolumesService {
         for (const n of created) await this.store.remove(n).catch(() => {});
         throw err;
       }
+      for (const n of created) this.#emit("create", n);
       return { mounts: planned.map(ociOf), mountPoints: planned.map(mountPointOf) };
     });
   }
@@ -253,6 +268,10 @@ export class LocalVolumesService implements VolumesService {
     await this.#init();
     await this.#lock.run(async () => {
       const refs = await this.#refs(containerId);
+      for (const m of refs?.mounts ?? []) {
+        if (m.type !== "volume") continue;
+        this.#emit("mount", m.volumeName, { container: containerId, destination: m.destination, "read/write": String(!m.readOnly), propagation: m.propagation });
+      }
       if (!refs || !refs.mounts.some((m) => m.copy)) return;
       const root = await realpath(rootfs);
       for (const m of refs.mounts) {
@@ -284,10 +303,17 @@ export class LocalVolumesService implements VolumesService {
         if (m.type !== "volume" || users.has(m.volumeName)) continue;
         const vol = await this.store.get(m.volumeName).catch(() => null);
         if (!vol) continue;
-        if (opts.removeAnonymous && ANONYMOUS_LABEL in vol.Labels) await this.store.remove(vol.Name);
-        else await this.store.deactivate(vol);
+        if (opts.removeAnonymous && ANONYMOUS_LABEL in vol.Labels) {
+          await this.store.remove(vol.Name);
+          this.#emit("destroy", vol.Name);
+        } else await this.store.deactivate(vol);
       }
     });
+  }
+
+  async unmounted(containerId: string): Promise<void> {
+    await this.#init();
+    for (const m of (await this.#refs(containerId))?.mounts ?? []) if (m.type === "volume") this.#emit("unmount", m.volumeName, { container: containerId });
   }
 
   async df(): Promise<Volume[]> {

@@ -7,6 +7,7 @@ import { startBerth, startDockerd, rssKb, pssKb, type Engine } from "./engines.j
 import { run, BERTH } from "../helpers/daemon.js";
 import { registryBench } from "../registry/bench.js";
 import { buildBench } from "./build-bench.js";
+import { interactiveBench } from "./interactive-bench.js";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
 
@@ -40,6 +41,7 @@ async function measure(engine: Engine, extra: (() => Promise<Figures>) | null): 
   f["run --rm busybox true, docker CLI (s)"] = await medianOf(RUNS, () => engine.docker(["run", "--rm", "busybox", "true"]));
   if (extra) Object.assign(f, await extra());
   Object.assign(f, await buildBench(engine, (s) => console.error(s)));
+  Object.assign(f, await interactiveBench(engine, RUNS));
   const conc: number[] = [];
   for (let round = 0; round < 3; round++) {
     conc.push(await timeIt(async () => {

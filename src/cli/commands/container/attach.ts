@@ -23,7 +23,8 @@ export const attach: Command = {
     const stopProxy = !c.Config.Tty && flags.bool("sig-proxy") ? proxySignals((sig) => client.containers.kill(c.Id, sig)) : () => {};
     const stopResize = c.Config.Tty ? followTerminalSize((h, w) => client.containers.resize(c.Id, h, w)) : () => {};
     try {
-      await pumpAttached(conn, { tty: Boolean(c.Config.Tty), stdin: withStdin ? stdin : null, stdout: out.stdout, stderr: out.stderr });
+      const { detached } = await pumpAttached(conn, { tty: Boolean(c.Config.Tty), stdin: withStdin ? stdin : null, stdout: out.stdout, stderr: out.stderr, detachKeys: flags.string("detach-keys") });
+      if (detached) return 0;
     } finally {
       stopResize();
       stopProxy();

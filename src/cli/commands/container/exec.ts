@@ -41,7 +41,8 @@ export const exec: Command = {
     const conn = await client.exec.start(Id, { Detach: false, Tty: tty });
     const stopResize = tty ? followTerminalSize((h, w) => client.exec.resize(Id, h, w)) : () => {};
     try {
-      await pumpAttached(conn, { tty, stdin: interactive ? stdin : null, stdout: out.stdout, stderr: out.stderr });
+      const { detached } = await pumpAttached(conn, { tty, stdin: interactive ? stdin : null, stdout: out.stdout, stderr: out.stderr, detachKeys: flags.string("detach-keys") });
+      if (detached) return 0;
     } finally {
       stopResize();
     }

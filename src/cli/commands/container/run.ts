@@ -71,12 +71,14 @@ export const run: Command = {
       const stopResize = body.Tty ? followTerminalSize((h, w) => client.containers.resize(id, h, w)) : () => {};
       try {
         if (conn) {
-          await pumpAttached(conn, {
+          const { detached } = await pumpAttached(conn, {
             tty: Boolean(body.Tty),
             stdin: body.AttachStdin ? stdin : null,
             stdout: out.stdout,
             stderr: out.stderr,
+            detachKeys: flags.string("detach-keys"),
           });
+          if (detached) return 0;
         }
       } finally {
         stopResize();

@@ -33,7 +33,8 @@ export const start: Command = {
         }
         const stopResize = c.Config.Tty ? followTerminalSize((h, w) => client.containers.resize(id, h, w)) : () => {};
         try {
-          await pumpAttached(conn, { tty: Boolean(c.Config.Tty), stdin: withStdin ? stdin : null, stdout: out.stdout, stderr: out.stderr });
+          const { detached } = await pumpAttached(conn, { tty: Boolean(c.Config.Tty), stdin: withStdin ? stdin : null, stdout: out.stdout, stderr: out.stderr, detachKeys: flags.string("detach-keys") });
+          if (detached) return 0;
         } finally {
           stopResize();
         }
