@@ -43,6 +43,18 @@ export const COMMANDS: CommandEntry[] = [
   { names: ["image load", "load"], load: async () => (await import("./commands/image/load.js")).load },
   { names: ["image pull", "pull"], load: async () => (await import("./commands/image/pull.js")).pull },
   { names: ["image push", "push"], load: async () => (await import("./commands/image/push.js")).push },
+  { names: ["network create"], load: async () => (await import("./commands/network/create.js")).create },
+  { names: ["network ls", "network list"], load: async () => (await import("./commands/network/ls.js")).ls },
+  { names: ["network inspect"], load: async () => (await import("./commands/network/inspect.js")).inspect },
+  { names: ["network rm", "network remove"], load: async () => (await import("./commands/network/rm.js")).rm },
+  { names: ["network prune"], load: async () => (await import("./commands/network/prune.js")).prune },
+  { names: ["network connect"], load: async () => (await import("./commands/network/connect.js")).connect },
+  { names: ["network disconnect"], load: async () => (await import("./commands/network/disconnect.js")).disconnect },
+  { names: ["volume create"], load: async () => (await import("./commands/volume/create.js")).create },
+  { names: ["volume ls", "volume list"], load: async () => (await import("./commands/volume/ls.js")).ls },
+  { names: ["volume inspect"], load: async () => (await import("./commands/volume/inspect.js")).inspect },
+  { names: ["volume rm", "volume remove"], load: async () => (await import("./commands/volume/rm.js")).rm },
+  { names: ["volume prune"], load: async () => (await import("./commands/volume/prune.js")).prune },
   { names: ["inspect"], load: async () => (await import("./commands/inspect.js")).inspect },
   { names: ["version"], load: async () => (await import("./commands/system/version.js")).version },
   { names: ["system info", "info"], load: async () => (await import("./commands/system/info.js")).info },
@@ -57,7 +69,9 @@ export const COMMANDS: CommandEntry[] = [
 export const GROUPS: Record<string, string> = {
   container: "Manage containers",
   image: "Manage images",
+  network: "Manage networks",
   system: "Manage Berth",
+  volume: "Manage volumes",
   registry: "Run an OCI registry",
 };
 
