@@ -3,6 +3,9 @@ import { StatusError } from "../../command.js";
 import { bool, string } from "../../flags.js";
 import { describeError } from "../../describe-error.js";
 import { renderInspect } from "../../output/inspect-output.js";
+import { sortMapFields } from "../../output/sorted-maps.js";
+
+const MAPS = [["Labels"], ["Options"], ["Containers"], ["IPAM", "Options"]];
 
 export const inspect: Command = {
   name: "network inspect",
@@ -17,7 +20,7 @@ export const inspect: Command = {
     const found: unknown[] = [];
     const errors: string[] = [];
     for (const ref of args) {
-      try { found.push(await client.networks.inspect(ref, { verbose: flags.bool("verbose") })); } catch (err) { errors.push(describeError(err)); }
+      try { found.push(sortMapFields(await client.networks.inspect(ref, { verbose: flags.bool("verbose") }), MAPS)); } catch (err) { errors.push(describeError(err)); }
     }
     out.write(renderInspect(found, flags.string("format")));
     for (const e of errors) out.errorLine(e);

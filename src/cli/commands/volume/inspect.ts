@@ -3,6 +3,9 @@ import { StatusError } from "../../command.js";
 import { string } from "../../flags.js";
 import { describeError } from "../../describe-error.js";
 import { renderInspect } from "../../output/inspect-output.js";
+import { sortMapFields } from "../../output/sorted-maps.js";
+
+const MAPS = [["Labels"], ["Options"], ["Status"]];
 
 export const inspect: Command = {
   name: "volume inspect",
@@ -16,7 +19,7 @@ export const inspect: Command = {
     const found: unknown[] = [];
     const errors: string[] = [];
     for (const name of args) {
-      try { found.push(await client.volumes.inspect(name)); } catch (err) { errors.push(describeError(err)); }
+      try { found.push(sortMapFields(await client.volumes.inspect(name), MAPS)); } catch (err) { errors.push(describeError(err)); }
     }
     out.write(renderInspect(found, flags.string("format")));
     for (const e of errors) out.errorLine(e);
