@@ -97,6 +97,8 @@ export interface NetworksServiceOptions {
   /** daemon.json dns: default nameservers for containers. */
   dns?: string[];
   dnsPort?: number;
+  /** Network namespaces kept made ahead of need, so creating one is off the container's start path (0: none). */
+  netnsPool?: number;
   driver?: NetworkDriver;
   firewall?: IptablesFirewall;
   log?: Logger;
@@ -128,7 +130,10 @@ export class LocalNetworksService implements NetworksService {
    * disk until the namespace is gone, so a crash midway leaves a record that restore() finishes.
    */
   #releasing = new Map<string, { rec: EndpointRecord; done: Promise<void> }>();
-  /** Every background task (teardowns and the directory removals after them), for close(). */
+  /** Namespaces made ahead (see netnsPool); swept by restore() like any namespace no endpoint record names. */
+  #spareNetns: string[] = [];
+  #refilling = false;
+  /** Every background task (teardowns, directory removals, spare namespaces), for close(). */
   #background = new Set<Promise<void>>();
 
   #track(p: Promise<void>): Promise<void> {
@@ -515,7 +520,14 @@ export class LocalNetworksService implements NetworksService {
         for (const [i, w] of wanted.entries()) rec.attachments.push(this.#allocate(w.net, containerId, i, w.aliases, w.ip));
         this.#endpoints.set(containerId, rec);
       });
-      await Promise.all([createNetns(rec.netnsPath), this.store.saveEndpoint(rec)]);
+      const spare = this.#spareNetns.pop();
+      if (spare) {
+        rec.netnsPath = spare;
+        await this.store.saveEndpoint(rec);
+      } else {
+        await Promise.all([createNetns(rec.netnsPath), this.store.saveEndpoint(rec)]);
+      }
+      this.#refillNetns();
       await Promise.all(rec.attachments.map(async (a) => {
         const net = this.#networks.get(a.networkId)!;
         const { mac } = await this.driver.join(this.#driverNet(net), { containerId, netnsPath: rec.netnsPath, ifName: a.ifName, ip: a.ip, prefixLen: a.prefixLen, mac: a.mac });
@@ -637,6 +649,26 @@ export class LocalNetworksService implements NetworksService {
     this.#releasing.set(containerId, { rec, done: this.#track(done) });
   }
 
+  #refillNetns(): void {
+    const want = this.#o.netnsPool ?? 2;
+    if (this.#refilling || this.#spareNetns.length >= want) return;
+    this.#refilling = true;
+    // After the current start has had the CPU: the spare is for the next container.
+    this.#track(new Promise<void>((r) => setTimeout(r, 50)).then(async () => {
+      while (this.#refilling && this.#spareNetns.length < want) {
+        const path = join(this.#o.execRoot, "netns", `spare-${newId().slice(0, 16)}`);
+        await createNetns(path);
+        if (this.#refilling) this.#spareNetns.push(path); else await removeNetns(path);
+      }
+    }).catch((err) => this.#log.warn("making a spare network namespace", { err })).finally(() => { this.#refilling = false; }));
+  }
+
+  async #dropSpareNetns(): Promise<void> {
+    this.#refilling = false;
+    await this.settled();
+    for (const p of this.#spareNetns.splice(0)) await removeNetns(p).catch((err) => this.#log.warn("removing a spare namespace", { path: p, err }));
+  }
+
   /** Background teardowns still running (on the given network, or all). */
   async #settle(networkId?: string): Promise<void> {
     const pending = [...this.#releasing.values()].filter((r) => !networkId || r.rec.attachments.some((a) => a.networkId === networkId));
@@ -750,7 +782,7 @@ export class LocalNetworksService implements NetworksService {
       for (const p of rec.ports) this.#ports.hold(rec.containerId, p);
     }
     // A namespace made while its endpoint record was being written, when the daemon died before the record landed.
-    const named = new Set([...this.#endpoints.values()].map((e) => e.netnsPath));
+    const named = new Set([...[...this.#endpoints.values()].map((e) => e.netnsPath), ...this.#spareNetns]);
     const nsDir = join(this.#o.execRoot, "netns");
     for (const f of await readdir(nsDir).catch(() => [] as string[])) {
       const path = join(nsDir, f);
@@ -769,7 +801,7 @@ export class LocalNetworksService implements NetworksService {
 
   /** Stop serving DNS. Containers, bridges and rules stay (live restore). */
   async close(): Promise<void> {
-    await this.settled();
+    await this.#dropSpareNetns();
     for (const id of [...this.#dns.keys()]) await this.#stopDns(id);
   }
 
