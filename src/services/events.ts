@@ -156,7 +156,8 @@ export function withContainerEvents(inner: ContainersService, bus: EventBus): Co
       bus.publish("container", action, id, a);
     } catch { /* gone already: nothing to describe */ }
   };
-  const watch = (id: string, snapshot?: { id: string; a: Record<string, string> }) => {
+  /** started: resolves once "start" is published, so a container that exits at once still reads start, then die. */
+  const watch = (id: string, snapshot?: { id: string; a: Record<string, string> }, started: Promise<void> = Promise.resolve()) => {
     if (watching.has(id)) return;
     watching.add(id);
     void (async () => {
@@ -165,6 +166,7 @@ export function withContainerEvents(inner: ContainersService, bus: EventBus): Co
         for (;;) {
           if (!known) return;
           const r = await inner.wait(id, "next-exit");
+          await started;
           bus.publish("container", "die", known.id, { ...known.a, exitCode: String(r.StatusCode) });
           const c = await inner.inspect(id).catch(() => null);
           // --rm: the service removes the container itself, so no API call reports the destroy.
@@ -189,10 +191,16 @@ export function withContainerEvents(inner: ContainersService, bus: EventBus): Co
     },
     async start(id) {
       const before = await attrs(id).catch(() => null);
-      if (before) watch(before.id, before);
-      await inner.start(id);
-      // From what was read before: the reply must not wait for another inspect.
-      if (before) bus.publish("container", "start", before.id, before.a);
+      let published!: () => void;
+      const started = new Promise<void>((r) => { published = r; });
+      if (before) watch(before.id, before, started);
+      try {
+        await inner.start(id);
+        // From what was read before: the reply must not wait for another inspect.
+        if (before) bus.publish("container", "start", before.id, before.a);
+      } finally {
+        published();
+      }
     },
     async stop(id, opts) {
       await inner.stop(id, opts);

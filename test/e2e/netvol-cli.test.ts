@@ -211,6 +211,8 @@ test("bad input through the docker CLI: clear errors, nothing half-made", async 
 
   assert.equal(await ok(d.docker(["ps", "-aq"])), "", "failed runs leave no container");
   assert.equal(await ok(d.docker(["network", "ls", "-q"])), before.nets);
+  // a stopped container's namespace goes in the background: wait (bounded) for it
+  for (let i = 0; i < 50 && (await links() !== before.links || await netns() !== before.netns); i++) await new Promise((r) => setTimeout(r, 100));
   assert.equal(await links(), before.links, "no interface left behind");
   assert.doesNotMatch((await run("ip", ["-o", "link", "show"])).stdout, new RegExp(`br-${goodId.slice(0, 12)}`), "bridge of a removed network left behind");
   assert.equal(await rules(), before.rules, "no rule left behind");

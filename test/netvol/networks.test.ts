@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdtemp, rm, writeFile, mkdir, access, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { request } from "node:http";
 import { createServer, type Server } from "node:net";
 import { LocalNetworksService, testNetworkNames } from "../../src/services/networks-service.js";
@@ -12,7 +12,11 @@ import { createNetns } from "../../src/network/netns.js";
 import { newId, shortId } from "../../src/util/index.js";
 
 const names = testNetworkNames();
-const third = 100 + Math.floor(Math.random() * 50);
+// Subnets 10.213.{third..third+4, third+60}: chosen clear of routes other daemons on this host have now (a shared
+// subnet on two bridges misroutes replies; test daemons pick 10.213.x at random too).
+const routes = execFileSync("ip", ["-4", "route"]).toString();
+const clear = (t: number) => [t, t + 1, t + 2, t + 3, t + 4, t + 60].every((x) => !routes.includes(`10.213.${x}.`));
+const third = Array.from({ length: 50 }, (_, i) => 100 + i).sort(() => Math.random() - 0.5).find(clear) ?? 100;
 let root = "";
 let svc: LocalNetworksService;
 const procs: ChildProcess[] = [];

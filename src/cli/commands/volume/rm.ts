@@ -4,7 +4,7 @@ import { forEachArg } from "../../for-each.js";
 
 export const rm: Command = {
   name: "volume rm",
-  summary: "Remove one or more volumes. You cannot remove a volume that is in use by a container.",
+  summary: "Remove one or more volumes",
   usage: "[OPTIONS] VOLUME [VOLUME...]",
   minArgs: 1,
   flags: {
