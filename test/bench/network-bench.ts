@@ -27,23 +27,32 @@ async function timed(engine: Engine, args: string[]): Promise<number> {
   return (performance.now() - t0) / 1000;
 }
 
-/** Bridge and none alternate, so both see the same background load. */
-export async function perContainerCost(engine: Engine, runs: number): Promise<Figures> {
+/**
+ * Bridge and none alternate, and so do the engines (all running at once), so every figure sees the same
+ * background load: on a shared 2-core machine, runs minutes apart are not comparable.
+ */
+export async function perContainerCost(engines: Engine[], runs: number): Promise<Record<string, Figures>> {
   const bridge = ["run", "--rm", "busybox", "true"];
   const none = ["run", "--rm", "--network", "none", "busybox", "true"];
-  await timed(engine, bridge);
-  await timed(engine, none);
-  const b: number[] = [], n: number[] = [];
+  const b = new Map<Engine, number[]>(engines.map((e) => [e, []]));
+  const n = new Map<Engine, number[]>(engines.map((e) => [e, []]));
+  for (const e of engines) { await timed(e, bridge); await timed(e, none); }
   for (let i = 0; i < runs; i++) {
-    b.push(await timed(engine, bridge));
-    n.push(await timed(engine, none));
+    for (const e of i % 2 ? [...engines].reverse() : engines) {
+      b.get(e)!.push(await timed(e, bridge));
+      n.get(e)!.push(await timed(e, none));
+    }
   }
-  const diffs = b.map((x, i) => x - n[i]!);
-  return {
-    "run --rm busybox true, default bridge (s)": median(b),
-    "run --rm busybox true, --network none (s)": median(n),
-    "network cost per container: bridge - none (ms)": median(diffs) * 1000,
-  };
+  const out: Record<string, Figures> = {};
+  for (const e of engines) {
+    const diffs = b.get(e)!.map((x, i) => x - n.get(e)![i]!);
+    out[e.name] = {
+      "run --rm busybox true, default bridge (s)": median(b.get(e)!),
+      "run --rm busybox true, --network none (s)": median(n.get(e)!),
+      "network cost per container: bridge - none (ms)": median(diffs) * 1000,
+    };
+  }
+  return out;
 }
 
 /** 50 containers on one user network started at once, then every one pinged by name from another container. */
@@ -75,10 +84,6 @@ export async function fiftyOnOneNetwork(engine: Engine, subnet: string): Promise
   }
 }
 
-async function bothFigures(engine: Engine, runs: number, subnet: string): Promise<Figures> {
-  return { ...(await perContainerCost(engine, runs)), ...(await fiftyOnOneNetwork(engine, subnet)) };
-}
-
 /** A bridge device for dockerd's default network, in 10.220-229.x/24, and its removal. */
 async function makeBridge(): Promise<{ name: string; cidr: string; remove: () => Promise<void> }> {
   const name = `bnb${randomBytes(3).toString("hex")}`;
@@ -100,24 +105,33 @@ async function removeLeftoverBridges(before: Set<string>): Promise<void> {
 export async function networkBench(runs: number, log: (s: string) => void = () => {}): Promise<{ berthd?: Figures; dockerd?: Figures }> {
   const out: { berthd?: Figures; dockerd?: Figures } = {};
   const subnet = () => `10.${230 + randomInt(10)}.${randomInt(256)}.0/24`;
-  const { engine: berth } = await startBerth();
-  try {
-    out.berthd = await bothFigures(berth, runs, subnet());
-  } catch (err) {
-    log(`berthd network bench failed: ${(err as Error).message}`);
-  } finally {
-    await berth.stop();
-  }
   const bridgesBefore = new Set([...(await run("ip", ["-o", "link", "show", "type", "bridge"])).stdout.matchAll(/^\d+: (br-[0-9a-f]{12})[:@]/gm)].map((m) => m[1]!));
   let bridge: Awaited<ReturnType<typeof makeBridge>> | null = null;
   let dockerd: Engine | null = null;
+  let berth: Engine | null = null;
   try {
-    bridge = await makeBridge();
-    dockerd = await startDockerd({ network: ["--bridge", bridge.name, "--iptables=false", "--ip-masq=false"] });
-    if (dockerd) out.dockerd = await bothFigures(dockerd, runs, subnet());
+    berth = (await startBerth()).engine;
+    try {
+      bridge = await makeBridge();
+      dockerd = await startDockerd({ network: ["--bridge", bridge.name, "--iptables=false", "--ip-masq=false"] });
+    } catch (err) {
+      log(`dockerd network bench skipped: ${(err as Error).message}`);
+    }
+    const engines = [berth, ...(dockerd ? [dockerd] : [])];
+    const cost = await perContainerCost(engines, runs);
+    for (const e of engines) {
+      const key = e === berth ? "berthd" : "dockerd";
+      out[key] = { ...cost[e.name] };
+      try {
+        Object.assign(out[key]!, await fiftyOnOneNetwork(e, subnet()));
+      } catch (err) {
+        log(`${e.name}: 50 containers on one network failed: ${(err as Error).message}`);
+      }
+    }
   } catch (err) {
-    log(`dockerd network bench skipped: ${(err as Error).message}`);
+    log(`network bench failed: ${(err as Error).message}`);
   } finally {
+    await berth?.stop();
     await dockerd?.stop();
     await bridge?.remove();
     await removeLeftoverBridges(bridgesBefore);
