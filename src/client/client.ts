@@ -9,8 +9,8 @@ import { resolveHost, type DaemonHost } from "./host.js";
 import { jsonMessages } from "./json-messages.js";
 import { Transport, type HijackedConnection } from "./transport.js";
 import type {
-  CreateResponse, DiskUsage, ExecCreateBody, ExecInspect, PathStat, PruneReport, SystemInfo, SystemVersion,
-  TopResponse, UpdateResponse, WaitResponse,
+  CreateResponse, DiskUsage, ExecCreateBody, ExecInspect, NetworkCreateRequest, NetworkEndpointConfig, NetworkResource, PathStat,
+  PruneReport, SystemInfo, SystemVersion, TopResponse, UpdateResponse, VolumeSummary, WaitResponse,
 } from "./types.js";
 
 type Filters = Record<string, string[]>;
@@ -257,11 +257,41 @@ export class SystemApi {
 
 export class NetworksApi {
   constructor(private readonly t: Transport) {}
-  list(filters?: Filters): Promise<{ Name: string; Id: string; Driver: string; Scope: string }[]> {
+  list(filters?: Filters): Promise<NetworkResource[]> {
     return this.t.json("GET", "/networks", { query: { filters: encodeFilters(filters) } });
   }
+  inspect(id: string, opts: { verbose?: boolean } = {}): Promise<NetworkResource> {
+    return this.t.json("GET", `/networks/${enc(id)}`, { query: { verbose: opts.verbose || undefined } });
+  }
+  create(body: NetworkCreateRequest): Promise<{ Id: string; Warning?: string }> {
+    return this.t.json("POST", "/networks/create", { body });
+  }
+  remove(id: string): Promise<void> { return this.t.call("DELETE", `/networks/${enc(id)}`); }
   prune(filters?: Filters): Promise<{ NetworksDeleted?: string[] | null }> {
     return this.t.json("POST", "/networks/prune", { query: { filters: encodeFilters(filters) } });
+  }
+  connect(id: string, container: string, endpoint: NetworkEndpointConfig = {}): Promise<void> {
+    return this.t.call("POST", `/networks/${enc(id)}/connect`, { body: { Container: container, EndpointConfig: endpoint } });
+  }
+  disconnect(id: string, container: string, opts: { force?: boolean } = {}): Promise<void> {
+    return this.t.call("POST", `/networks/${enc(id)}/disconnect`, { body: { Container: container, Force: !!opts.force } });
+  }
+}
+
+export class VolumesApi {
+  constructor(private readonly t: Transport) {}
+  list(filters?: Filters): Promise<{ Volumes?: VolumeSummary[] | null; Warnings?: string[] | null }> {
+    return this.t.json("GET", "/volumes", { query: { filters: encodeFilters(filters) } });
+  }
+  inspect(name: string): Promise<VolumeSummary> { return this.t.json("GET", `/volumes/${enc(name)}`); }
+  create(body: { Name?: string; Driver?: string; DriverOpts?: Record<string, string>; Labels?: Record<string, string> }): Promise<VolumeSummary> {
+    return this.t.json("POST", "/volumes/create", { body });
+  }
+  remove(name: string, opts: { force?: boolean } = {}): Promise<void> {
+    return this.t.call("DELETE", `/volumes/${enc(name)}`, { query: { force: opts.force || undefined } });
+  }
+  prune(filters?: Filters): Promise<{ VolumesDeleted?: string[] | null; SpaceReclaimed?: number }> {
+    return this.t.json("POST", "/volumes/prune", { query: { filters: encodeFilters(filters) } });
   }
 }
 
@@ -320,6 +350,7 @@ export class BerthClient {
   readonly images: ImagesApi;
   readonly system: SystemApi;
   readonly networks: NetworksApi;
+  readonly volumes: VolumesApi;
   readonly build: BuildApi;
 
   constructor(opts: { host?: DaemonHost; apiVersion?: string } = {}) {
@@ -329,6 +360,7 @@ export class BerthClient {
     this.images = new ImagesApi(this.transport);
     this.system = new SystemApi(this.transport);
     this.networks = new NetworksApi(this.transport);
+    this.volumes = new VolumesApi(this.transport);
     this.build = new BuildApi(this.transport);
   }
 

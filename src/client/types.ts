@@ -36,7 +36,23 @@ export type SystemInfo = Record<string, unknown> & {
   Runtimes?: Record<string, { path?: string }>; SecurityOptions?: string[]; Warnings?: string[] | null; Labels?: string[];
 };
 
-export interface VolumeSummary { Name: string; Driver: string; Mountpoint: string; Labels?: Record<string, string> | null; Scope?: string; UsageData?: { Size: number; RefCount: number } | null; CreatedAt?: string }
+export interface VolumeSummary { Name: string; Driver: string; Mountpoint: string; Labels?: Record<string, string> | null; Scope?: string; Options?: Record<string, string> | null; Status?: Record<string, unknown>; UsageData?: { Size: number; RefCount: number } | null; CreatedAt?: string }
+export interface IpamConfig { Subnet?: string; IPRange?: string; Gateway?: string; AuxiliaryAddresses?: Record<string, string> }
+export interface NetworkResource {
+  Name: string; Id: string; Created?: string; Scope: string; Driver: string; EnableIPv4?: boolean; EnableIPv6?: boolean;
+  IPAM?: { Driver?: string; Options?: Record<string, string> | null; Config?: IpamConfig[] | null };
+  Internal?: boolean; Attachable?: boolean; Ingress?: boolean; ConfigOnly?: boolean; ConfigFrom?: { Network: string };
+  Containers?: Record<string, { Name: string; EndpointID: string; MacAddress: string; IPv4Address: string; IPv6Address: string }> | null;
+  Options?: Record<string, string> | null; Labels?: Record<string, string> | null;
+}
+/** POST /networks/create as the docker CLI sends it. */
+export interface NetworkCreateRequest {
+  Name: string; Driver?: string; Scope?: string; Internal?: boolean; Attachable?: boolean; Ingress?: boolean; ConfigOnly?: boolean;
+  ConfigFrom?: { Network: string } | null; EnableIPv4?: boolean; EnableIPv6?: boolean;
+  IPAM?: { Driver: string; Config: IpamConfig[]; Options: Record<string, string> };
+  Options?: Record<string, string>; Labels?: Record<string, string>;
+}
+export interface NetworkEndpointConfig { IPAMConfig?: { IPv4Address?: string; IPv6Address?: string; LinkLocalIPs?: string[] } | null; Aliases?: string[]; Links?: string[]; DriverOpts?: Record<string, string> }
 export interface BuildCacheRecord { ID: string; Type?: string; Description?: string; InUse?: boolean; Shared?: boolean; Size: number; CreatedAt?: string; LastUsedAt?: string | null; UsageCount?: number }
 
 /** GET /system/df (API < 1.52 shape). */

@@ -94,7 +94,7 @@ export async function startDaemon(cfg: DaemonConfig, opts: StartDaemonOptions): 
     const exec = new ExecService({ containers: services.containers, execRoot: cfg.execRoot, runtime: cfg.runtime, events });
     const stats = new StatsSampler(statsTargetOf(services.containers));
     const system = new SystemService({
-      images: services.images, containers: services.containers, dataRoot: cfg.dataRoot, runtime: cfg.runtime,
+      images: services.images, containers: services.containers, volumes: services.volumes, dataRoot: cfg.dataRoot, runtime: cfg.runtime,
       serverVersion: opts.serverVersion, apiVersion: API_VERSION, minApiVersion: MIN_API_VERSION,
       registryMirrors: cfg.registryMirrors, insecureRegistries: cfg.insecureRegistries,
       ...(services.build ? { buildCache: () => services.build!.df() } : {}),

@@ -55,9 +55,12 @@ export class CniBridgeDriver implements NetworkDriver {
   }
 
   async join(net: DriverNetwork, ep: DriverEndpoint): Promise<{ mac: string }> {
-    const res = await invokeCni("bridge", "ADD", { containerId: ep.containerId, netns: ep.netnsPath, ifName: ep.ifName, ...(this.cniPath ? { cniPath: this.cniPath } : {}) }, this.#config(net, ep));
+    const res = await invokeCni("bridge", "ADD", {
+      containerId: ep.containerId, netns: ep.netnsPath, ifName: ep.ifName, ...(this.cniPath ? { cniPath: this.cniPath } : {}),
+      ...(ep.mac ? { args: `IgnoreUnknown=1;MAC=${ep.mac}` } : {}),
+    }, this.#config(net, ep));
     const iface = res?.interfaces?.find((i) => i.name === ep.ifName && i.sandbox);
-    return { mac: iface?.mac ?? "" };
+    return { mac: iface?.mac ?? ep.mac ?? "" };
   }
 
   async leave(net: DriverNetwork, ep: DriverEndpoint): Promise<void> {

@@ -1,4 +1,21 @@
+import { rename, unlink, writeFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
 import { invalidArgument } from "../errdefs/index.js";
+
+/**
+ * Replace a generated per-container file (hosts, hostname, resolv.conf) atomically but without fsync:
+ * it is regenerated on every attach, so a crash can only lose a file that is rewritten anyway.
+ */
+export async function writeGenerated(path: string, data: string): Promise<void> {
+  const tmp = `${path}.${randomBytes(4).toString("hex")}.tmp`;
+  await writeFile(tmp, data, { mode: 0o644 });
+  await rename(tmp, path).catch(async (err: unknown) => { await unlink(tmp).catch(() => {}); throw err; });
+}
+
+/** Docker's MAC for an IPv4 endpoint: 02:42 and the four address bytes, so it is known before the interface exists. */
+export function macOf(ip: string): string {
+  return ["02", "42", ...ip.split(".").map((o) => Number(o).toString(16).padStart(2, "0"))].join(":");
+}
 
 /** /etc/hosts as Docker writes it: the defaults, the --add-host entries, then the container's own addresses. */
 export function renderHosts(opts: { own: { ip: string; names: string[] }[]; extraHosts: { host: string; ip: string }[] }): string {

@@ -15,6 +15,8 @@ export interface DriverEndpoint {
   ifName: string;              // eth0, eth1, ...
   ip: string;
   prefixLen: number;
+  /** The MAC address to give the interface; the driver picks one when absent. */
+  mac?: string;
 }
 
 /**

@@ -274,9 +274,8 @@ export class LocalContainersService implements ContainersService, ImageUsage {
     if (netMode.startsWith("container:")) {
       if (!this.#networks) throw invalidArgument(`network mode ${netMode} is not supported yet`);
       netMode = hc.NetworkMode = `container:${this.#find(netMode.slice("container:".length)).rec.id}`;
-    } else if (this.#networks && !["default", "bridge", "host", "none"].includes(netMode)) {
-      await this.#networks.inspect(netMode);
     }
+    // An unknown network is not checked here but at start, as dockerd does: a 404 from create makes the docker CLI pull the image.
     if (!hc.NetworkMode) hc.NetworkMode = "default";
     const volumesFrom = (hc.VolumesFrom ?? []).map((v) => {
       const [ref, mode] = v.split(":") as [string, string?];

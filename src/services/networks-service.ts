@@ -1,4 +1,4 @@
-import { mkdir, readFile, rm } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { Mutex } from "../util/mutex.js";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
@@ -9,7 +9,7 @@ import type { EventSink } from "./events.js";
 import {
   allocate, release, carve, formatCidr, formatIp, parseCidr, parseIp, contains, overlaps, isIp,
   createNetns, removeNetns, netnsExists, CniBridgeDriver, IptablesFirewall, EmbeddedDnsServer,
-  renderHosts, renderResolvConf, parseResolvConf, parseExtraHost, portRequests, PortAllocator,
+  renderHosts, renderResolvConf, parseResolvConf, parseExtraHost, portRequests, PortAllocator, writeGenerated, macOf,
   NetworkStore, type NetworkDriver, type DriverNetwork, type NetworkBody, type NetworkRecord,
   type EndpointRecord, type Attachment, type IpamState, type DnsForward, type FirewallState,
 } from "../network/index.js";
@@ -98,6 +98,8 @@ export interface NetworksServiceOptions {
   /** daemon.json dns: default nameservers for containers. */
   dns?: string[];
   dnsPort?: number;
+  /** Network namespaces kept made ahead of need, so creating one is off the container's start path (0: none). */
+  netnsPool?: number;
   driver?: NetworkDriver;
   firewall?: IptablesFirewall;
   log?: Logger;
@@ -125,6 +127,23 @@ export class LocalNetworksService implements NetworksService {
   #networks = new Map<string, NetworkRecord>();
   #endpoints = new Map<string, EndpointRecord>();
   #dns = new Map<string, EmbeddedDnsServer>();
+  /**
+   * Endpoints being torn down in the background after their container stopped: gone from #endpoints (names stop
+   * resolving, networks can be removed once they finish) but their addresses stay taken and their records stay on
+   * disk until the namespace is gone, so a crash midway leaves a record that restore() finishes.
+   */
+  #releasing = new Map<string, { rec: EndpointRecord; done: Promise<void> }>();
+  /** Namespaces made ahead (see netnsPool); swept by restore() like any namespace no endpoint record names. */
+  #spareNetns: string[] = [];
+  #refilling = false;
+  /** Every background task (teardowns, directory removals, spare namespaces), for close(). */
+  #background = new Set<Promise<void>>();
+
+  #track(p: Promise<void>): Promise<void> {
+    this.#background.add(p);
+    void p.finally(() => this.#background.delete(p));
+    return p;
+  }
   #ready: Promise<void> | null = null;
 
   constructor(opts: NetworksServiceOptions) {
@@ -147,6 +166,14 @@ export class LocalNetworksService implements NetworksService {
       await this.store.init();
       for (const r of await this.store.loadNetworks()) this.#networks.set(r.net.Id, r);
       for (const e of await this.store.loadEndpoints()) this.#endpoints.set(e.containerId, e);
+      // The endpoint records are the durable truth of which address is taken; the networks' copies are rebuilt from them.
+      for (const r of this.#networks.values()) if (r.ipam) r.ipam = { ...r.ipam, allocated: {} };
+      for (const e of this.#endpoints.values()) {
+        for (const a of e.attachments) {
+          const n = this.#networks.get(a.networkId);
+          if (n?.ipam) n.ipam.allocated[a.ip] = e.containerId;
+        }
+      }
       await this.#ensurePredefined();
     })();
     return this.#ready;
@@ -335,6 +362,7 @@ export class LocalNetworksService implements NetworksService {
 
   async remove(idOrName: string): Promise<void> {
     await this.#init();
+    await this.#settle(this.#find(idOrName).net.Id);
     await this.#lock.run(async () => {
       const r = this.#find(idOrName);
       if (r.predefined) throw forbidden(`${r.net.Name} is a pre-defined network and cannot be removed`);
@@ -355,6 +383,7 @@ export class LocalNetworksService implements NetworksService {
   async prune(opts: { filters?: Filters } = {}): Promise<{ NetworksDeleted: string[] | null }> {
     await this.#init();
     const f = opts.filters ?? {};
+    await this.#settle();
     return this.#lock.run(async () => {
       const deleted: string[] = [];
       for (const r of [...this.#networks.values()]) {
@@ -431,6 +460,7 @@ export class LocalNetworksService implements NetworksService {
 
   async attach(containerId: string, o: AttachOptions): Promise<AttachResult> {
     await this.#init();
+    await this.#releasing.get(containerId)?.done;
     if (this.#endpoints.has(containerId)) throw conflict(`container ${containerId} is already attached to its networks`);
     const mode = o.networkMode && o.networkMode !== "default" ? o.networkMode : "bridge";
     const dir = this.store.endpointDir(containerId);
@@ -494,26 +524,33 @@ export class LocalNetworksService implements NetworksService {
     rec.netnsPath = join(this.#o.execRoot, "netns", containerId);
     rec.ownNetns = true;
     try {
-      await createNetns(rec.netnsPath);
-      // Addresses first, persisted before use: a crash after this leaves a record restore() can undo.
+      // Addresses are taken in memory under the lock, then made durable by the endpoint record before the interface
+      // exists; the namespace is made meanwhile (restore() sweeps one that no record names).
       await this.#lock.run(async () => {
-        for (const [i, w] of wanted.entries()) rec.attachments.push(await this.#allocate(w.net, containerId, i, w.aliases, w.ip));
+        for (const [i, w] of wanted.entries()) rec.attachments.push(this.#allocate(w.net, containerId, i, w.aliases, w.ip));
         this.#endpoints.set(containerId, rec);
-        await this.store.saveEndpoint(rec);
       });
+      const spare = this.#spareNetns.pop();
+      if (spare) {
+        rec.netnsPath = spare;
+        await this.store.saveEndpoint(rec);
+      } else {
+        await Promise.all([createNetns(rec.netnsPath), this.store.saveEndpoint(rec)]);
+      }
+      this.#refillNetns();
       await Promise.all(rec.attachments.map(async (a) => {
         const net = this.#networks.get(a.networkId)!;
-        const { mac } = await this.driver.join(this.#driverNet(net), { containerId, netnsPath: rec.netnsPath, ifName: a.ifName, ip: a.ip, prefixLen: a.prefixLen });
-        a.mac = mac;
+        const { mac } = await this.driver.join(this.#driverNet(net), { containerId, netnsPath: rec.netnsPath, ifName: a.ifName, ip: a.ip, prefixLen: a.prefixLen, mac: a.mac });
+        if (mac !== a.mac) { a.mac = mac; await this.store.saveEndpoint(rec); }
       }));
       if (reqs.length) {
         const pubs = await this.#ports.allocate(containerId, reqs, rec.name);
         rec.ports = pubs.map((p) => ({ ...p, containerIp: rec.attachments[0]!.ip }));
+        await this.#lock.run(async () => {
+          await this.store.saveEndpoint(rec);
+          await this.#applyFirewall();
+        });
       }
-      await this.#lock.run(async () => {
-        await this.store.saveEndpoint(rec);
-        if (rec.ports.length) await this.#applyFirewall();
-      });
       const own = rec.attachments.map((a) => ({ ip: a.ip, names: fqdn !== hostname ? [fqdn, hostname] : [hostname] }));
       await this.#writeFiles(rec, o, fqdn, renderHosts({ own, extraHosts: rec.extraHosts }));
       for (const a of rec.attachments) this.#emit("connect", this.#networks.get(a.networkId)!, { container: containerId });
@@ -528,20 +565,19 @@ export class LocalNetworksService implements NetworksService {
     return [...this.#networks.values()].find((r) => r.predefined && r.net.Name === "bridge")?.ipam?.gateway ?? "";
   }
 
-  async #allocate(net: NetworkRecord, cid: string, index: number, aliases: string[], ip: string): Promise<Attachment> {
+  /** In memory only: the caller persists the endpoint record that holds the address before using it. */
+  #allocate(net: NetworkRecord, cid: string, index: number, aliases: string[], ip: string): Attachment {
     if (ip && !isIp(ip)) throw invalidArgument(`invalid IPv4 address: ${ip}`);
     const { ip: got, state } = allocate(net.ipam!, cid, ip || undefined);
     net.ipam = state;
-    await this.store.saveNetwork(net);
     return {
       networkId: net.net.Id, endpointId: newId(), ifName: `eth${index}`, ip: got, prefixLen: parseCidr(state.subnet).len,
-      gateway: state.gateway, mac: "", aliases, requestedIp: ip,
+      gateway: state.gateway, mac: macOf(got), aliases, requestedIp: ip,
     };
   }
 
   async #writeFiles(rec: EndpointRecord, o: AttachOptions, fqdn: string, hosts: string): Promise<void> {
-    await atomicWrite(rec.hostsFile, hosts);
-    await atomicWrite(rec.hostnameFile, `${rec.hostname}\n`);
+    const written = [writeGenerated(rec.hostsFile, hosts), writeGenerated(rec.hostnameFile, `${rec.hostname}\n`)];
     void fqdn;
     const userNet = rec.attachments.map((a) => this.#networks.get(a.networkId)).find((n) => n && this.#isUserDefined(n));
     let nameservers: string[];
@@ -559,7 +595,7 @@ export class LocalNetworksService implements NetworksService {
       if (!o.dnsSearch?.length) search = host.search;
       if (!o.dnsOptions?.length) options = host.options;
     }
-    await atomicWrite(rec.resolvConf, renderResolvConf({ nameservers, search, options, comment: "Generated by Berth" }));
+    await Promise.all([...written, writeGenerated(rec.resolvConf, renderResolvConf({ nameservers, search, options, comment: "Generated by Berth" }))]);
   }
 
   #result(rec: EndpointRecord): AttachResult {
@@ -598,24 +634,57 @@ export class LocalNetworksService implements NetworksService {
     if (rec.ownNetns && rec.netnsPath) await removeNetns(rec.netnsPath);
     this.#ports.releaseOwner(rec.containerId);
     await this.#lock.run(async () => {
+      // The record goes first: once it is gone nothing durable claims the addresses.
+      await this.store.deleteEndpoint(rec.containerId);
       for (const a of rec.attachments) {
         const net = this.#networks.get(a.networkId);
-        if (net?.ipam && net.ipam.allocated[a.ip] === rec.containerId) {
-          net.ipam = release(net.ipam, a.ip);
-          await this.store.saveNetwork(net);
-        }
+        if (net?.ipam && net.ipam.allocated[a.ip] === rec.containerId) net.ipam = release(net.ipam, a.ip);
       }
-      this.#endpoints.delete(rec.containerId);
-      await this.store.deleteEndpoint(rec.containerId);
+      if (this.#endpoints.get(rec.containerId) === rec) this.#endpoints.delete(rec.containerId);
       if (rec.ports.length) await this.#applyFirewall();
     });
   }
 
+  /**
+   * A stopped container's endpoint goes at once from what the service shows and resolves; the namespace, CNI DEL and
+   * the addresses follow in the background (published ports are released before returning, so the port is free again).
+   */
   async detach(containerId: string): Promise<void> {
     await this.#init();
     const rec = this.#endpoints.get(containerId);
     if (!rec) return;
-    await this.#teardown(rec);
+    if (rec.ports.length || !rec.ownNetns) { await this.#teardown(rec); return; }
+    this.#endpoints.delete(containerId);
+    const done = this.#teardown(rec)
+      .catch((err) => this.#log.warn("network teardown failed; restore() retries it", { container: containerId, err }))
+      .finally(() => { if (this.#releasing.get(containerId)?.rec === rec) this.#releasing.delete(containerId); });
+    this.#releasing.set(containerId, { rec, done: this.#track(done) });
+  }
+
+  #refillNetns(): void {
+    const want = this.#o.netnsPool ?? 2;
+    if (this.#refilling || this.#spareNetns.length >= want) return;
+    this.#refilling = true;
+    // After the current start has had the CPU: the spare is for the next container.
+    this.#track(new Promise<void>((r) => setTimeout(r, 50)).then(async () => {
+      while (this.#refilling && this.#spareNetns.length < want) {
+        const path = join(this.#o.execRoot, "netns", `spare-${newId().slice(0, 16)}`);
+        await createNetns(path);
+        if (this.#refilling) this.#spareNetns.push(path); else await removeNetns(path);
+      }
+    }).catch((err) => this.#log.warn("making a spare network namespace", { err })).finally(() => { this.#refilling = false; }));
+  }
+
+  async #dropSpareNetns(): Promise<void> {
+    this.#refilling = false;
+    await this.settled();
+    for (const p of this.#spareNetns.splice(0)) await removeNetns(p).catch((err) => this.#log.warn("removing a spare namespace", { path: p, err }));
+  }
+
+  /** Background teardowns still running (on the given network, or all). */
+  async #settle(networkId?: string): Promise<void> {
+    const pending = [...this.#releasing.values()].filter((r) => !networkId || r.rec.attachments.some((a) => a.networkId === networkId));
+    await Promise.all(pending.map((r) => r.done));
   }
 
   async settings(containerId: string): Promise<AttachResult | null> {
@@ -626,7 +695,11 @@ export class LocalNetworksService implements NetworksService {
 
   async forget(containerId: string): Promise<void> {
     await this.detach(containerId);
-    await rm(this.store.endpointDir(containerId), { recursive: true, force: true });
+    const pending = this.#releasing.get(containerId);
+    const removeDir = () => rm(this.store.endpointDir(containerId), { recursive: true, force: true });
+    if (!pending) { await removeDir(); return; }
+    // After the background teardown: its record lives in that directory until the namespace is gone.
+    this.#track(pending.done.then(removeDir).catch((err) => this.#log.warn("endpoint cleanup failed", { container: containerId, err })));
   }
 
   async connect(idOrName: string, containerId: string, opts: { aliases?: string[]; ip?: string } = {}): Promise<void> {
@@ -647,14 +720,14 @@ export class LocalNetworksService implements NetworksService {
     if (rec.attachments.some((a) => a.networkId === net.net.Id)) throw forbidden(`endpoint with name ${rec.name} already exists in network ${net.net.Name}`);
     const index = Math.max(-1, ...rec.attachments.map((a) => Number(a.ifName.slice(3)))) + 1;
     const a = await this.#lock.run(async () => {
-      const att = await this.#allocate(net, containerId, index, opts.aliases ?? [], opts.ip ?? "");
+      const att = this.#allocate(net, containerId, index, opts.aliases ?? [], opts.ip ?? "");
       rec.attachments.push(att);
       await this.store.saveEndpoint(rec);
       return att;
     });
     try {
-      a.mac = (await this.driver.join(this.#driverNet(net), { containerId, netnsPath: rec.netnsPath, ifName: a.ifName, ip: a.ip, prefixLen: a.prefixLen })).mac;
-      await this.#lock.run(() => this.store.saveEndpoint(rec));
+      const { mac } = await this.driver.join(this.#driverNet(net), { containerId, netnsPath: rec.netnsPath, ifName: a.ifName, ip: a.ip, prefixLen: a.prefixLen, mac: a.mac });
+      if (mac !== a.mac) { a.mac = mac; await this.store.saveEndpoint(rec); }
     } catch (err) {
       await this.#dropAttachment(rec, a, false);
       throw err;
@@ -695,11 +768,8 @@ export class LocalNetworksService implements NetworksService {
       rec.attachments = rec.attachments.filter((x) => x !== a);
       const hadPorts = rec.ports.some((p) => p.containerIp === a.ip);
       rec.ports = rec.ports.filter((p) => p.containerIp !== a.ip);
-      if (net.ipam && net.ipam.allocated[a.ip] === rec.containerId) {
-        net.ipam = release(net.ipam, a.ip);
-        await this.store.saveNetwork(net);
-      }
       await this.store.saveEndpoint(rec);
+      if (net.ipam && net.ipam.allocated[a.ip] === rec.containerId) net.ipam = release(net.ipam, a.ip);
       if (hadPorts) await this.#applyFirewall();
     });
   }
@@ -725,14 +795,12 @@ export class LocalNetworksService implements NetworksService {
       }
       for (const p of rec.ports) this.#ports.hold(rec.containerId, p);
     }
-    // Addresses held by containers that are no longer recorded (a crash between allocate and record) go back.
-    const owners = new Set(this.#endpoints.keys());
-    for (const r of this.#networks.values()) {
-      if (!r.ipam) continue;
-      const stale = Object.entries(r.ipam.allocated).filter(([, o]) => !owners.has(o));
-      if (!stale.length) continue;
-      for (const [ip] of stale) r.ipam = release(r.ipam, ip);
-      await this.store.saveNetwork(r);
+    // A namespace made while its endpoint record was being written, when the daemon died before the record landed.
+    const named = new Set([...[...this.#endpoints.values()].map((e) => e.netnsPath), ...this.#spareNetns]);
+    const nsDir = join(this.#o.execRoot, "netns");
+    for (const f of await readdir(nsDir).catch(() => [] as string[])) {
+      const path = join(nsDir, f);
+      if (!named.has(path)) await removeNetns(path).catch((err) => this.#log.warn("removing an orphan namespace", { path, err }));
     }
     await this.#applyFirewall();
     for (const r of this.#networks.values()) {
@@ -740,8 +808,14 @@ export class LocalNetworksService implements NetworksService {
     }
   }
 
+  /** Resolves when every background teardown started so far has finished. */
+  async settled(): Promise<void> {
+    while (this.#background.size) await Promise.all([...this.#background]);
+  }
+
   /** Stop serving DNS. Containers, bridges and rules stay (live restore). */
   async close(): Promise<void> {
+    await this.#dropSpareNetns();
     for (const id of [...this.#dns.keys()]) await this.#stopDns(id);
   }
 

@@ -10,6 +10,8 @@ import type { ContainersService, ImagesService } from "./types.js";
 export interface SystemServiceOptions {
   images: ImagesService;
   containers: ContainersService;
+  /** Volumes with their UsageData for /system/df; absent = none reported. */
+  volumes?: { df(): Promise<unknown[]> };
   dataRoot: string;
   /** The default OCI runtime's name ("runc" or "crun"). */
   runtime: string;
@@ -203,12 +205,13 @@ export class SystemService {
 
   async df(types?: DiskUsageType[]): Promise<DiskUsage> {
     const want = (t: DiskUsageType) => !types || types.length === 0 || types.includes(t);
-    const [images, containers, buildCache] = await Promise.all([
+    const [images, containers, volumes, buildCache] = await Promise.all([
       want("image") ? this.#opts.images.df() : Promise.resolve({ images: [], layersSize: 0 }),
       want("container") ? this.#opts.containers.list({ all: true, size: true }) : Promise.resolve([]),
+      want("volume") && this.#opts.volumes ? this.#opts.volumes.df() : Promise.resolve([]),
       want("build-cache") && this.#opts.buildCache ? this.#opts.buildCache() : Promise.resolve([]),
     ]);
-    return { LayersSize: images.layersSize, Images: images.images, Containers: containers, Volumes: [], BuildCache: buildCache };
+    return { LayersSize: images.layersSize, Images: images.images, Containers: containers, Volumes: volumes, BuildCache: buildCache };
   }
 
   #runtimeInfo(): Promise<{ version: string; commit: string } | null> {

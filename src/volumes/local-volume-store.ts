@@ -5,6 +5,7 @@ import { atomicWriteJson } from "../util/index.js";
 import { execFileCapture } from "../sys/exec.js";
 import { isMountPoint, unmountAll } from "../sys/mount.js";
 import { checkVolumeName } from "./mount-request.js";
+import { diskUsage } from "./disk-usage.js";
 
 /** Docker's Volume object. */
 export interface Volume {
@@ -91,8 +92,7 @@ export class LocalVolumeStore {
     await rm(this.dir(name), { recursive: true, force: true });
   }
 
-  async size(name: string): Promise<number> {
-    const r = await execFileCapture("du", ["-s", "-B1", "-x", this.dataPath(name)]);
-    return r.code === 0 ? Number(r.stdout.split(/\s/)[0]) || 0 : -1;
+  size(name: string): Promise<number> {
+    return diskUsage(this.dataPath(name));
   }
 }

@@ -36,15 +36,18 @@ export async function startBerth(opts: { args?: string[] } = {}): Promise<{ engi
   };
 }
 
-/** Debian's dockerd 20.10 on its own data root and socket, with no bridge or iptables changes. */
-export async function startDockerd(): Promise<Engine | null> {
+/**
+ * Debian's dockerd 20.10 on its own data root and socket, with no bridge or iptables changes.
+ * network: dockerd's networking flags instead (e.g. a bridge of the caller's own, still without iptables).
+ */
+export async function startDockerd(opts: { network?: string[] } = {}): Promise<Engine | null> {
   if (!existsSync("/usr/sbin/dockerd")) return null;
   const root = await mkdtemp(join(tmpdir(), "berth-bench-dockerd-"));
   const sock = join(root, "docker.sock");
   const host = `unix://${sock}`;
   const proc: ChildProcess = spawn("/usr/sbin/dockerd", [
     "--data-root", join(root, "data"), "--exec-root", join(root, "exec"), "-H", host, "--pidfile", join(root, "dockerd.pid"),
-    "--bridge", "none", "--iptables=false", "--ip-masq=false", "--containerd-namespace", "berthbench", "--storage-driver", "overlay2",
+    ...(opts.network ?? ["--bridge", "none", "--iptables=false", "--ip-masq=false"]), "--containerd-namespace", "berthbench", "--storage-driver", "overlay2",
   ], { stdio: ["ignore", "pipe", "pipe"] });
   let log = "";
   proc.stdout!.on("data", (c) => { log += c; });

@@ -8,6 +8,7 @@ import { run, BERTH } from "../helpers/daemon.js";
 import { registryBench } from "../registry/bench.js";
 import { buildBench } from "./build-bench.js";
 import { interactiveBench } from "./interactive-bench.js";
+import { networkBench } from "./network-bench.js";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
 
@@ -97,6 +98,8 @@ async function main(): Promise<void> {
   } finally {
     await dockerd?.stop();
   }
+  const net = await networkBench(RUNS, (s) => console.error(s));
+  for (const engine of ["berthd", "dockerd"] as const) if (net[engine]) results[engine] = { ...results[engine], ...net[engine] };
   const keys = [...new Set(Object.values(results).flatMap((f) => Object.keys(f)))];
   const pad = (s: string, n: number) => s.padEnd(n);
   console.log(`${pad("figure (median)", 48)}${pad("berthd", 12)}${pad("dockerd", 12)}berthd/dockerd`);

@@ -3,15 +3,20 @@ import assert from "node:assert/strict";
 import { mkdtemp, rm, writeFile, mkdir, access, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { request } from "node:http";
 import { createServer, type Server } from "node:net";
 import { LocalNetworksService, testNetworkNames } from "../../src/services/networks-service.js";
 import { execFileCapture } from "../../src/sys/exec.js";
+import { createNetns } from "../../src/network/netns.js";
 import { newId, shortId } from "../../src/util/index.js";
 
 const names = testNetworkNames();
-const third = 100 + Math.floor(Math.random() * 50);
+// Subnets 10.213.{third..third+4, third+60}: chosen clear of routes other daemons on this host have now (a shared
+// subnet on two bridges misroutes replies; test daemons pick 10.213.x at random too).
+const routes = execFileSync("ip", ["-4", "route"]).toString();
+const clear = (t: number) => [t, t + 1, t + 2, t + 3, t + 4, t + 60].every((x) => !routes.includes(`10.213.${x}.`));
+const third = Array.from({ length: 50 }, (_, i) => 100 + i).sort(() => Math.random() - 0.5).find(clear) ?? 100;
 let root = "";
 let svc: LocalNetworksService;
 const procs: ChildProcess[] = [];
@@ -194,6 +199,35 @@ test("networks: IPAM honours --ip, refuses a taken one, persists across a restar
   assert.deepEqual((await svc.prune()).NetworksDeleted, [`ipam-${names.token}`]);
 });
 
+test("networks: detach leaves the exit path at once; a teardown cut by a crash and an orphan namespace are finished by restore", async () => {
+  const n = await svc.create({ Name: `bg-${names.token}`, IPAM: { Config: [{ Subnet: `10.213.${third + 4}.0/29` }] } });
+  const a = newId();
+  const ra = await svc.attach(a, { name: "a", networkMode: n.Id });
+  await svc.detach(a);
+  assert.equal(await svc.settings(a), null, "gone from what the service shows at once");
+  assert.deepEqual((await svc.inspect(n.Id)).Containers, {});
+  await svc.settled();
+  await assert.rejects(access(ra.netnsPath));
+
+  // The daemon dies with b attached and a namespace made whose endpoint record never landed.
+  const b = newId();
+  const rb = await svc.attach(b, { name: "b", networkMode: n.Id });
+  const orphan = join(root, "exec", "netns", newId());
+  await createNetns(orphan);
+  await svc.close();
+  svc = new LocalNetworksService(options(root));
+  await svc.restore([]);
+  await assert.rejects(access(rb.netnsPath));
+  await assert.rejects(access(orphan));
+  // All five addresses of the /29 are free again, and no sixth exists.
+  const ids = Array.from({ length: 5 }, () => newId());
+  const got = await Promise.all(ids.map((id, i) => svc.attach(id, { name: `p${i}`, networkMode: n.Id })));
+  assert.equal(new Set(got.map((r) => r.endpoints[`bg-${names.token}`]!.IPAddress)).size, 5);
+  await assert.rejects(svc.attach(newId(), { name: "p6", networkMode: n.Id }), /no available IPv4 addresses/);
+  for (const id of ids) await svc.detach(id);
+  await svc.remove(n.Id);
+});
+
 test("networks: host, none and container: modes", async () => {
   const base = newId();
   const none = await svc.attach(base, { name: "base", networkMode: "none", hostname: "box" });
@@ -208,6 +242,8 @@ test("networks: host, none and container: modes", async () => {
   assert.equal(h.netnsPath, "");
   assert.ok((await svc.inspect("host")).Containers[host]);
   for (const id of [joined, host, base]) await svc.forget(id);
+  // the namespace goes in the background, off the container's exit path
+  await svc.settled();
   await assert.rejects(access(none.netnsPath));
   await assert.rejects(svc.attach(newId(), { name: "x", networkMode: "nope" }), /network nope not found/);
 });

@@ -1,4 +1,5 @@
 import { compileChecked, executeChecked } from "./list-format.js";
+import { goJson } from "./template.js";
 
 /** Go's json.MarshalIndent(v, "", "    "): HTML-safe escapes included. */
 export function goJsonIndent(v: unknown): string {
@@ -14,6 +15,7 @@ const MAP_FIELDS = new Set(["Labels", "Volumes", "ExposedPorts", "PortBindings",
 /** docker inspect's output: a JSON array, or one template line per element. */
 export function renderInspect(items: unknown[], format: string): string {
   if (!format) return goJsonIndent(items) + "\n";
+  if (format === "json") return goJson(items) + "\n";
   const t = compileChecked(format.replaceAll("\\t", "\t").replaceAll("\\n", "\n"));
   // docker runs inspect templates on typed structs, where a nil slice prints [] and a nil map map[]
   return items.map((i) => executeChecked(t, i, { nilSlices: SLICE_FIELDS, nilMaps: MAP_FIELDS }) + "\n").join("");

@@ -36,6 +36,11 @@ export const prune: Command = {
     if (containers.ContainersDeleted?.length) text += `Deleted Containers:\n${containers.ContainersDeleted.join("\n")}\n\n`;
     const networks = await optional(client.networks.prune(filters));
     if (networks?.NetworksDeleted?.length) text += `Deleted Networks:\n${networks.NetworksDeleted.join("\n")}\n\n`;
+    if (flags.bool("volumes")) {
+      const volumes = await optional(client.volumes.prune(filters));
+      space += volumes?.SpaceReclaimed ?? 0;
+      if (volumes?.VolumesDeleted?.length) text += `Deleted Volumes:\n${volumes.VolumesDeleted.join("\n")}\n\n`;
+    }
     const images = await client.images.prune({ ...filters, dangling: [all ? "false" : "true"] });
     space += images.SpaceReclaimed ?? 0;
     if (images.ImagesDeleted?.length) {
