@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The main job on a fresh machine: install, build, start berthd, make busybox:latest offline, run a container.
+# The main job on a fresh machine: install, build, start berthd, make busybox:latest offline, run a container,
+# then build the example in examples/hello and run it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -17,3 +18,5 @@ if ! ./bin/berth image inspect busybox:latest >/dev/null 2>&1; then
   node scripts/busybox-rootfs.mjs | ./bin/berth import --change 'CMD ["sh"]' - busybox:latest
 fi
 ./bin/berth run --rm busybox echo hello from berth
+./bin/berth build --progress plain -t berth-hello examples/hello
+./bin/berth run --rm berth-hello cat /srv/index.html
