@@ -458,7 +458,8 @@ export class LocalImagesService implements ImagesService {
    */
   async addImage(opts: {
     config: Buffer;
-    openLayer: (index: number, diffId: string) => Promise<Readable>;
+    /** The layer as an uncompressed tar; with `file`, a file holding exactly those bytes (moved in as the blob). */
+    openLayer: (index: number, diffId: string) => Promise<Readable | { stream: Readable; file?: string }>;
     refs?: string[];
     signal?: AbortSignal;
   }): Promise<string> {
@@ -479,8 +480,10 @@ export class LocalImagesService implements ImagesService {
         const chainId = chainIds(cfg.rootfs.diff_ids.slice(0, i + 1))[i]!;
         leases.add(chainId, diffId);
         if (!(await this.#layerPresent(chainId, diffId))) {
-          const r = await unpackLayer(this, await opts.openLayer(i, diffId), {
-            parentChain: parent, expectedDiffId: diffId, leases, label: `invalid diffID for layer ${i}`,
+          const opened = await opts.openLayer(i, diffId);
+          const { stream, file } = "stream" in opened ? opened : { stream: opened, file: undefined };
+          const r = await unpackLayer(this, stream, {
+            parentChain: parent, expectedDiffId: diffId, leases, label: `invalid diffID for layer ${i}`, ...(file ? { blobFile: file } : {}),
             ...(opts.signal ? { signal: opts.signal } : {}),
           });
           if (r.createdBlob) made.push(r.diffId);

@@ -62,7 +62,7 @@ test("push, push again (layers exist), push after a one-layer change (only that 
   // Compressed copies are dropped after unpacking: only the uncompressed layers and the config remain.
   const blobs = await readdir(join(b.dataRoot, "content", "blobs", "sha256"));
   assert.equal(blobs.length, 4);
-  assert.deepEqual(await readdir(join(b.dataRoot, "distribution", "downloads", "blobs", "sha256")), []);
+  assert.deepEqual(await readdir(join(b.dataRoot, "distribution", "downloads")), []);
   const up = statuses(await collect(b.dist.pull(ref)));
   assert.equal(up.at(-1), `Status: Image is up to date for ${ref}`);
   // The v2 image shares three layers: they already exist.
@@ -140,8 +140,8 @@ test("a corrupted blob fails verification and leaves nothing behind", async () =
     await assert.rejects(collect(c.dist.pull(`${p.address}/team/app:v1`)), /filesystem layer verification failed for digest sha256:/);
     assert.deepEqual(await readdir(join(c.dataRoot, "content", "blobs", "sha256")), []);
     assert.deepEqual(await readdir(join(c.dataRoot, "content", "ingest")), []);
-    assert.deepEqual(await readdir(join(c.dataRoot, "distribution", "downloads", "blobs", "sha256")), []);
-    assert.deepEqual(await readdir(join(c.dataRoot, "distribution", "downloads", "ingest")), []);
+    assert.deepEqual(await readdir(join(c.dataRoot, "distribution", "downloads")), []);
+    assert.deepEqual(await readdir(join(c.dataRoot, "snapshots")).then((d) => d.filter((x) => /^\d+$/.test(x))), []);
     assert.equal((await c.images.list()).length, 0);
   } finally {
     await c.close();
