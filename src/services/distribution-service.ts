@@ -43,6 +43,11 @@ export interface DistributionConfig {
   retryBackoffMs?: number;
 }
 
+export interface DistributionInspect {
+  Descriptor: { mediaType: string; digest: string; size: number };
+  Platforms: { architecture: string; os: string; "os.version"?: string; "os.features"?: string[]; variant?: string }[];
+}
+
 export interface PullOptions { platform?: string; allTags?: boolean; auth?: AuthConfig; signal?: AbortSignal }
 export interface PushOptions { tag?: string; auth?: AuthConfig; signal?: AbortSignal }
 
@@ -130,6 +135,32 @@ export class DistributionService {
       throw err;
     }
     return { Status: "Login Succeeded", IdentityToken: "" };
+  }
+
+  // ---- inspect -------------------------------------------------------------------------------
+
+  /** GET /distribution/{name}/json: the top descriptor of a reference on its registry, and its platforms. */
+  async inspect(ref: string, opts: { auth?: AuthConfig; signal?: AbortSignal } = {}): Promise<DistributionInspect> {
+    const parsed = parseReference(ref);
+    const r = parsed.tag === null && parsed.digest === null ? { ...parsed, tag: "latest" } : parsed;
+    const endpoint = registryEndpoints(r.domain, this.#config).at(-1)!;
+    const repo = new RemoteRepository(this.#client(endpoint, await this.#credentials(r.domain, opts.auth)), r.path);
+    const top = await repo.getManifest(r.digest ?? r.tag!, opts.signal);
+    const Descriptor = { mediaType: top.mediaType, digest: top.digest, size: top.bytes.length };
+    const doc = JSON.parse(top.bytes.toString("utf8")) as ImageIndex & ImageManifest;
+    let Platforms: DistributionInspect["Platforms"] = [];
+    if (INDEX_MEDIA_TYPES.includes(top.mediaType)) {
+      Platforms = (doc.manifests ?? []).filter((m) => m.platform).map((m) => ({
+        architecture: m.platform!.architecture, os: m.platform!.os,
+        ...(m.platform!["os.version"] ? { "os.version": m.platform!["os.version"] } : {}),
+        ...(m.platform!["os.features"] ? { "os.features": m.platform!["os.features"] } : {}),
+        ...(m.platform!.variant ? { variant: m.platform!.variant } : {}),
+      }));
+    } else if (doc.config?.digest) {
+      const cfg = JSON.parse((await repo.readBlob(doc.config.digest as Digest, 16 << 20, opts.signal)).toString("utf8")) as ImageConfig & { variant?: string };
+      Platforms = [{ architecture: cfg.architecture, os: cfg.os, ...(cfg.variant ? { variant: cfg.variant } : {}) }];
+    }
+    return { Descriptor, Platforms };
   }
 
   // ---- pull ----------------------------------------------------------------------------------

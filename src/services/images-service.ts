@@ -289,13 +289,18 @@ export class LocalImagesService implements ImagesService {
         await this.store.updateLocked((tx) => { tx.deleteRef(canonical); });
         records.push({ Untagged: familiarString(named) });
         repoRefs = this.store.refsOf(id);
-        // Only digest references of the same repository left: they go with the last tag (Docker does the same).
+        // The last tag of a repository takes that repository's digest references with it, whatever other
+        // repositories still reference the image (Docker's ImageDelete does the same).
         const name = `${named.domain}/${named.path}`;
-        const rest = repoRefs.map(parseReference);
-        if (rest.length > 0 && rest.every((r) => r.digest !== null && `${r.domain}/${r.path}` === name)) {
-          await this.store.updateLocked((tx) => { for (const r of repoRefs) tx.deleteRef(r); });
-          for (const r of rest) records.push({ Untagged: familiarString(r) });
-          repoRefs = [];
+        const sameRepo = (r: ImageReference) => `${r.domain}/${r.path}` === name;
+        const rest = repoRefs.map((s) => ({ s, r: parseReference(s) }));
+        if (named.digest === null && !rest.some(({ r }) => r.digest === null && sameRepo(r))) {
+          const digests = rest.filter(({ r }) => r.digest !== null && sameRepo(r));
+          if (digests.length > 0) {
+            await this.store.updateLocked((tx) => { for (const { s } of digests) tx.deleteRef(s); });
+            for (const { r } of digests) records.push({ Untagged: familiarString(r) });
+            repoRefs = this.store.refsOf(id);
+          }
         }
         if (repoRefs.length > 0) return records;
         quiet = true;

@@ -5,7 +5,7 @@
 import { performance } from "node:perf_hooks";
 import { startBerth, startDockerd, rssKb, type Engine } from "./engines.js";
 import { run, BERTH } from "../helpers/daemon.js";
-import { registryBench } from "../registry/bench.js";
+import { engineRegistryBench } from "../registry/engine-bench.js";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
 
@@ -68,19 +68,6 @@ async function main(): Promise<void> {
   } finally {
     await berth.stop();
   }
-  try {
-    // Berth's own client and registry, in process (a dockerd peer would need a registry of its own).
-    const r = await registryBench({ log: (s) => console.error(s) });
-    Object.assign(results.berthd!, {
-      [`registry push, ${(r.imageBytes / 1e6).toFixed(0)} MB in 5 layers (MB/s)`]: r.pushMBps,
-      "registry pull, same image (MB/s)": r.pullMBps,
-      "one-layer-changed push: layers pushed": r.secondPushLayersPushed,
-      "one-layer-changed push: MB sent": r.secondPushBytesSent / 1e6,
-      "one-layer-changed push: changed layer (MB)": r.changedLayerBytes / 1e6,
-    });
-  } catch (err) {
-    console.error(`registry benchmark failed: ${(err as Error).message}`);
-  }
   let dockerd: Engine | null = null;
   try {
     dockerd = await startDockerd();
@@ -89,6 +76,14 @@ async function main(): Promise<void> {
     console.error(`dockerd peer skipped: ${(err as Error).message}`);
   } finally {
     await dockerd?.stop();
+  }
+  try {
+    // Push and pull through each engine to a Debian docker-registry on loopback (starts its own berthd and dockerd).
+    const r = await engineRegistryBench({ log: (s) => console.error(s) });
+    Object.assign(results.berthd ??= {}, r.berthd);
+    if (r.dockerd) Object.assign(results.dockerd ??= {}, r.dockerd);
+  } catch (err) {
+    console.error(`registry benchmark failed: ${(err as Error).message}`);
   }
   const keys = [...new Set(Object.values(results).flatMap((f) => Object.keys(f)))];
   const pad = (s: string, n: number) => s.padEnd(n);

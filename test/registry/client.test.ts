@@ -82,6 +82,72 @@ test("a pushed image mounts across repositories of the same registry", async () 
   assert.equal(st.filter((s) => s.endsWith(": Mounted from team/app")).length, 3);
 });
 
+test("distribution inspect: the top descriptor and the platform from the config", async () => {
+  const ref = `${reg.address}/team/app:v1`;
+  const r = await b.dist.inspect(ref);
+  assert.equal(r.Descriptor.mediaType, "application/vnd.docker.distribution.manifest.v2+json");
+  assert.match(r.Descriptor.digest, /^sha256:[0-9a-f]{64}$/);
+  const m = await fetch(`http://${reg.address}/v2/team/app/manifests/v1`, { headers: { Accept: r.Descriptor.mediaType } });
+  assert.equal(m.headers.get("docker-content-digest"), r.Descriptor.digest);
+  assert.equal(r.Descriptor.size, (await m.arrayBuffer()).byteLength);
+  assert.deepEqual(r.Platforms, [{ architecture: "amd64", os: "linux" }]);
+  await assert.rejects(b.dist.inspect(`${reg.address}/team/app:nope`), /manifest for .*team\/app:nope not found: manifest unknown/);
+});
+
+test("rmi of a repository's last tag drops that repository's digest references, not other repositories' tags", async () => {
+  const c = await openEngine();
+  try {
+    const ref = `${reg.address}/rmi/one:v1`;
+    await makeRandomImage(c.images, ref, 1, 1000);
+    await collect(c.dist.push(ref));
+    await c.images.tag(ref, "other/name:keep");
+    const before = (await c.images.inspect(ref)).RepoDigests;
+    assert.equal(before.length, 1);
+    assert.ok(before[0]!.startsWith(`${reg.address}/rmi/one@sha256:`));
+    const records = await c.images.remove(ref);
+    assert.deepEqual(records.map((x) => ("Untagged" in x ? x.Untagged : x.Deleted)), [ref, before[0]]);
+    const after = await c.images.inspect("other/name:keep");
+    assert.deepEqual(after.RepoTags, ["other/name:keep"]);
+    assert.deepEqual(after.RepoDigests, []);
+  } finally {
+    await c.close();
+  }
+});
+
+test("a manifest that references a missing blob fails with blob unknown and leaves nothing", async () => {
+  const c = await openEngine();
+  try {
+    const missing = `sha256:${"0".repeat(64)}`;
+    const m = JSON.parse(await (await fetch(`http://${reg.address}/v2/team/app/manifests/v1`, { headers: { Accept: "application/vnd.docker.distribution.manifest.v2+json" } })).text());
+    m.layers[0].digest = missing;
+    // berth's registry refuses such a manifest; serve it from a stand-in that answers like one that accepted it.
+    const server = createServer((req, res) => {
+      if (req.url?.includes("/manifests/")) {
+        res.writeHead(200, { "Content-Type": m.mediaType }).end(JSON.stringify(m));
+        return;
+      }
+      const [host, port] = reg.address.split(":");
+      const up = httpRequest({ host, port: Number(port), path: req.url, method: req.method, headers: req.headers }, (ur) => { res.writeHead(ur.statusCode ?? 500, ur.headers); ur.pipe(res); });
+      req.pipe(up);
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    try {
+      const addr = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+      await assert.rejects(collect(c.dist.pull(`${addr}/team/app:v1`)), (err: Error) => {
+        assert.match(err.message, new RegExp(`blob ${missing} not found in .*: blob unknown`));
+        return true;
+      });
+      assert.deepEqual(await readdir(join(c.dataRoot, "content", "blobs", "sha256")), []);
+      assert.deepEqual(await readdir(join(c.dataRoot, "distribution", "downloads")), []);
+      assert.equal((await c.images.list()).length, 0);
+    } finally {
+      await new Promise<void>((r) => { server.close(() => r()); server.closeAllConnections(); });
+    }
+  } finally {
+    await c.close();
+  }
+});
+
 test("unknown tag and unknown repository give Docker's errors", async () => {
   await assert.rejects(collect(b.dist.pull(`${reg.address}/team/app:nope`)), (err: Error) => {
     assert.match(err.message, /^manifest for 127\.0\.0\.1:\d+\/team\/app:nope not found: manifest unknown/);
