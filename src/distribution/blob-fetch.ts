@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import { cancelled, dataLoss, isKind, type ErrorKind } from "../errdefs/index.js";
 import type { Logger } from "../util/index.js";
+import { RegistryError } from "./registry-client.js";
 import type { RemoteRepository } from "./remote-repository.js";
 
 export interface BlobFetchOptions {
@@ -55,7 +56,9 @@ export function fetchBlob(repo: RemoteRepository, digest: string, opts: BlobFetc
         return;
       } catch (err) {
         if (signal?.aborted) throw cancelled();
-        if (FATAL.some((k) => isKind(err, k)) || attempt >= attempts) throw err;
+        // An error status was already retried by the client; only broken or stalled transfers are resumed here.
+        const answered = err instanceof RegistryError && err.status !== 0;
+        if (answered || FATAL.some((k) => isKind(err, k)) || attempt >= attempts) throw err;
         const wait = backoff(attempt);
         opts.logger?.info("blob download failed, resuming", { digest, offset, attempt, err });
         opts.onRetry?.(attempt, Math.round(wait / 1000), err);

@@ -158,13 +158,13 @@ test("unknown tag and unknown repository give Docker's errors", async () => {
 });
 
 /** A proxy in front of the registry that misbehaves on blob GETs in the chosen way. */
-async function faultyProxy(mode: "corrupt" | "truncate-once" | "500-twice" | "stall-once"): Promise<{ address: string; ranges: string[]; close(): Promise<void> }> {
+async function faultyProxy(mode: "corrupt" | "truncate-once" | "500-twice" | "stall-once" | "500-always" | "stall-always"): Promise<{ address: string; ranges: string[]; close(): Promise<void> }> {
   const ranges: string[] = [];
   let count = 0;
   const server: Server = createServer((req, res) => {
     const isBlob = req.method === "GET" && /\/blobs\/sha256:/.test(req.url ?? "");
     if (isBlob && req.headers.range) ranges.push(req.headers.range);
-    if (isBlob && mode === "500-twice" && count++ < 2) {
+    if (isBlob && (mode === "500-always" || (mode === "500-twice" && count++ < 2))) {
       res.writeHead(500, { "Content-Type": "application/json" }).end('{"errors":[{"code":"UNKNOWN","message":"boom"}]}');
       return;
     }
@@ -176,15 +176,16 @@ async function faultyProxy(mode: "corrupt" | "truncate-once" | "500-twice" | "st
         let first = true;
         ur.on("data", (c: Buffer) => { if (first) { c = Buffer.from(c); c[0] = c[0]! ^ 0xff; first = false; } res.write(c); });
         ur.on("end", () => res.end());
-      } else if (isBlob && big && (mode === "truncate-once" || mode === "stall-once") && count++ === 0) {
+      } else if (isBlob && big && (mode === "stall-always" || ((mode === "truncate-once" || mode === "stall-once") && count++ === 0))) {
         let sent = 0;
+        const limit = mode === "stall-always" ? 10_000 : 50_000;
         ur.on("data", (c: Buffer) => {
-          if (sent > 50_000) return;
+          if (sent > limit) return;
           sent += c.length;
-          if (sent <= 50_000) { res.write(c); return; }
+          if (sent <= limit) { res.write(c); return; }
           ur.destroy();
           // Let the partial body reach the client before the connection drops (or stalls).
-          res.write(c, () => { if (mode === "truncate-once") setTimeout(() => res.destroy(), 50); });
+          res.write(mode === "stall-always" ? c.subarray(0, Math.max(1, limit - (sent - c.length))) : c, () => { if (mode === "truncate-once") setTimeout(() => res.destroy(), 50); });
         });
       } else {
         ur.pipe(res);
@@ -223,6 +224,26 @@ test("a truncated download resumes with Range; 500s are retried; a stall times o
       const st = statuses(await collect(c.dist.pull(`${p.address}/team/app:v1`)));
       assert.equal(st.at(-1), `Status: Downloaded newer image for ${p.address}/team/app:v1`, mode);
       if (mode !== "500-twice") assert.ok(p.ranges.some((r) => /^bytes=[1-9]\d*-$/.test(r)), `${mode}: ${p.ranges.join(",")}`);
+    } finally {
+      await c.close();
+      await p.close();
+    }
+  }
+});
+
+test("a registry that keeps answering 500 or keeps stalling: retries, then a clear error and nothing left", async () => {
+  const cases = [["500-always", /unknown: boom/], ["stall-always", /timeout: 127\.0\.0\.1:\d+ stalled for 300 ms/]] as const;
+  for (const [mode, message] of cases) {
+    const p = await faultyProxy(mode);
+    const c = await openEngine({ idleTimeoutMs: 300, retryBackoffMs: 10 });
+    try {
+      const t0 = Date.now();
+      await assert.rejects(collect(c.dist.pull(`${p.address}/team/app:v1`)), message);
+      assert.ok(Date.now() - t0 < 20_000, `${mode}: gave up after ${Date.now() - t0} ms`);
+      if (mode === "stall-always") assert.ok(p.ranges.length >= 2, `${mode}: resumed ${p.ranges.length} times`);
+      assert.deepEqual(await readdir(join(c.dataRoot, "content", "blobs", "sha256")), []);
+      assert.deepEqual(await readdir(join(c.dataRoot, "distribution", "downloads")).catch(() => []), []);
+      assert.equal((await c.images.list()).length, 0);
     } finally {
       await c.close();
       await p.close();
