@@ -71,67 +71,80 @@ async function timed(engine: Engine, args: string[]): Promise<number> {
   return (performance.now() - t0) / 1000;
 }
 
-async function measure(engine: Engine, archive: string, imageBytes: number, layerBytes: number, log: (s: string) => void): Promise<EngineRegistryFigures> {
-  const reg = await startDockerRegistry();
+const PULLS = Number(process.env.BENCH_PULLS ?? 3);
+
+function median(xs: number[]): number {
+  const v = [...xs].sort((x, y) => x - y);
+  const m = Math.floor(v.length / 2);
+  return v.length % 2 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
+}
+
+interface Target { engine: Engine; proxy: Awaited<ReturnType<typeof countingProxy>>; v1: string; v2: string; pushS: number; secondPushBytes: number; pullS: number[] }
+
+async function prepare(engine: Engine, archive: string, reg: { address: string }, log: (s: string) => void): Promise<Target> {
   const proxy = await countingProxy(reg.address);
-  try {
-    await ok(engine, ["load", "-q", "-i", archive]);
-    const v1 = `${proxy.address}/bench/img:v1`;
-    const v2 = `${proxy.address}/bench/img:v2`;
-    await ok(engine, ["tag", "bench/img:v1", v1]);
-    await ok(engine, ["tag", "bench/img:v2", v2]);
-    const pushS = await timed(engine, ["push", "-q", v1]);
-    log(`${engine.name}: push ${pushS.toFixed(2)} s`);
-    const before = proxy.sent();
-    await ok(engine, ["push", "-q", v2]);
-    const secondPushBytes = proxy.sent() - before;
-    await ok(engine, ["rmi", v1, v2, "bench/img:v1", "bench/img:v2"]);
-    const pullS = await timed(engine, ["pull", "-q", v1]);
-    log(`${engine.name}: pull ${pullS.toFixed(2)} s, second push sent ${(secondPushBytes / 1e6).toFixed(1)} MB`);
-    await ok(engine, ["rmi", v1]);
-    return {
-      "registry push, 5 layers (MB/s)": imageBytes / 1e6 / pushS,
-      "registry pull into the store (MB/s)": imageBytes / 1e6 / pullS,
-      "one-layer-changed push: MB sent": secondPushBytes / 1e6,
-      "one-layer-changed push: changed layer (MB)": layerBytes / 1e6,
-    };
-  } finally {
-    await proxy.close();
-    await reg.stop();
-  }
+  const t: Target = { engine, proxy, v1: `${proxy.address}/bench/img:v1`, v2: `${proxy.address}/bench/img:v2`, pushS: 0, secondPushBytes: 0, pullS: [] };
+  await ok(engine, ["load", "-q", "-i", archive]);
+  await ok(engine, ["tag", "bench/img:v1", t.v1]);
+  await ok(engine, ["tag", "bench/img:v2", t.v2]);
+  t.pushS = await timed(engine, ["push", "-q", t.v1]);
+  const before = proxy.sent();
+  await ok(engine, ["push", "-q", t.v2]);
+  t.secondPushBytes = proxy.sent() - before;
+  log(`${engine.name}: push ${t.pushS.toFixed(2)} s, one-layer-changed push sent ${(t.secondPushBytes / 1e6).toFixed(1)} MB`);
+  await ok(engine, ["rmi", t.v1, t.v2, "bench/img:v1", "bench/img:v2"]);
+  return t;
+}
+
+/** One pull into an empty store, timed, and the image removed again. */
+async function pullOnce(t: Target, log: (s: string) => void): Promise<void> {
+  const s = await timed(t.engine, ["pull", "-q", t.v1]);
+  t.pullS.push(s);
+  log(`${t.engine.name}: pull ${s.toFixed(2)} s`);
+  await ok(t.engine, ["rmi", t.v1]);
+}
+
+function figures(t: Target, imageBytes: number, layerBytes: number): EngineRegistryFigures {
+  return {
+    "registry push, 5 layers (MB/s)": imageBytes / 1e6 / t.pushS,
+    "registry pull into the store (MB/s)": imageBytes / 1e6 / median(t.pullS),
+    "one-layer-changed push: MB sent": t.secondPushBytes / 1e6,
+    "one-layer-changed push: changed layer (MB)": layerBytes / 1e6,
+  };
 }
 
 /**
- * Both engines, one after the other in the same run. `berth` is a running berthd engine to reuse (the bench's
- * own); dockerd is started here when installed. Returns null for an engine that cannot run here.
+ * berthd and (when installed) dockerd side by side, each with its own fresh docker-registry: one push and
+ * one one-layer-changed push each, then BENCH_PULLS pulls each, alternating engines so both see the same
+ * machine load; the pull figure is the median.
  */
-export async function engineRegistryBench(opts: { berth?: Engine; layers?: number; layerBytes?: number; log?: (s: string) => void } = {}): Promise<{ berthd: EngineRegistryFigures; dockerd: EngineRegistryFigures | null }> {
+export async function engineRegistryBench(opts: { layers?: number; layerBytes?: number; log?: (s: string) => void } = {}): Promise<{ berthd: EngineRegistryFigures; dockerd: EngineRegistryFigures | null }> {
   if (!existsSync("/usr/bin/docker-registry")) throw new Error("docker-registry is not installed (scripts/install-deps.sh)");
   const layers = opts.layers ?? 5;
   const layerBytes = opts.layerBytes ?? 60 << 20;
+  const imageBytes = layers * layerBytes;
   const log = opts.log ?? (() => {});
   const dir = await mkdtemp(join(tmpdir(), "berth-regbench-"));
+  const stops: (() => Promise<void>)[] = [];
   try {
-    log(`registry bench: a ${layers}-layer image of ${(layers * layerBytes / 1e6).toFixed(0)} MB`);
+    log(`registry bench: a ${layers}-layer image of ${(imageBytes / 1e6).toFixed(0)} MB`);
     const archive = await makeArchive(dir, layers, layerBytes);
-    let berthd: EngineRegistryFigures;
-    const own = opts.berth ? null : await startBerth();
-    try {
-      berthd = await measure(opts.berth ?? own!.engine, archive, layers * layerBytes, layerBytes, log);
-    } finally {
-      await own?.engine.stop();
-    }
-    let dockerd: EngineRegistryFigures | null = null;
+    const targets: Target[] = [];
+    const berth = await startBerth();
+    stops.push(() => berth.engine.stop());
     const peer = await startDockerd();
-    if (peer) {
-      try {
-        dockerd = await measure(peer, archive, layers * layerBytes, layerBytes, log);
-      } finally {
-        await peer.stop();
-      }
+    if (peer) stops.push(() => peer.stop());
+    for (const engine of [berth.engine, ...(peer ? [peer] : [])]) {
+      const reg = await startDockerRegistry();
+      stops.push(() => reg.stop());
+      const t = await prepare(engine, archive, reg, log);
+      stops.push(() => t.proxy.close());
+      targets.push(t);
     }
-    return { berthd, dockerd };
+    for (let i = 0; i < PULLS; i++) for (const t of targets) await pullOnce(t, log);
+    return { berthd: figures(targets[0]!, imageBytes, layerBytes), dockerd: targets[1] ? figures(targets[1], imageBytes, layerBytes) : null };
   } finally {
+    for (const stop of stops.reverse()) await stop().catch((err: Error) => log(`registry bench cleanup: ${err.message}`));
     await rm(dir, { recursive: true, force: true });
   }
 }
