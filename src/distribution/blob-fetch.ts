@@ -18,6 +18,8 @@ export interface BlobFetchOptions {
   backoffMs?: (attempt: number) => number;
 }
 
+const COALESCE = 1 << 20;
+
 const FATAL: ErrorKind[] = ["not-found", "unauthorized", "forbidden", "data-loss", "invalid-argument"];
 
 /**
@@ -33,6 +35,15 @@ export function fetchBlob(repo: RemoteRepository, digest: string, opts: BlobFetc
   async function* chunks(): AsyncGenerator<Buffer> {
     const hash = createHash("sha256");
     let offset = 0;
+    // Sockets deliver 64 KiB at a time; larger chunks mean 16x fewer threadpool round trips downstream (gunzip, file writes).
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    const take = (): Buffer => {
+      const out = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
+      pending = [];
+      pendingBytes = 0;
+      return out;
+    };
     for (let attempt = 1; ; attempt++) {
       if (signal?.aborted) throw cancelled();
       try {
@@ -49,13 +60,17 @@ export function fetchBlob(repo: RemoteRepository, digest: string, opts: BlobFetc
           if (offset > size) throw dataLoss(`filesystem layer verification failed for digest ${digest}: more than ${size} bytes`);
           hash.update(chunk);
           opts.onData?.(chunk.length);
-          yield chunk;
+          pending.push(chunk);
+          pendingBytes += chunk.length;
+          if (pendingBytes >= COALESCE) yield take();
         }
+        if (pendingBytes > 0) yield take();
         if (offset < size) throw Object.assign(new Error(`unexpected EOF after ${offset} of ${size} bytes`), { code: "ECONNRESET" });
         if (`sha256:${hash.digest("hex")}` !== digest) throw dataLoss(`filesystem layer verification failed for digest ${digest}`);
         return;
       } catch (err) {
         if (signal?.aborted) throw cancelled();
+        if (pendingBytes > 0) yield take();   // received and hashed before the failure
         // An error status was already retried by the client; only broken or stalled transfers are resumed here.
         const answered = err instanceof RegistryError && err.status !== 0;
         if (answered || FATAL.some((k) => isKind(err, k)) || attempt >= attempts) throw err;
