@@ -269,10 +269,15 @@ test("htpasswd and token auth: login, refused credentials, push and pull with cr
       const ref = `${r.address}/secure/app:v1`;
       await makeRandomImage(c.images, ref, 2, 50_000);
       await assert.rejects(collect(c.dist.push(ref)), (err: Error & { kind?: string }) => err.kind === "unauthorized");
+      const bad = { ...good, password: "bad" };
+      await assert.rejects(collect(c.dist.push(ref, { auth: bad })), (err: Error & { kind?: string }) => err.kind === "unauthorized" && /^unauthorized: /.test(err.message));
       const pushed = statuses(await collect(c.dist.push(ref, { auth: good })));
       assert.equal(pushed.filter((s) => s.endsWith(": Pushed")).length, 2);
       await c.images.remove(ref);
       await assert.rejects(collect(c.dist.pull(ref)), /pull access denied|unauthorized/);
+      // Wrong credentials: Docker's "unauthorized: ..." wording, and nothing pulled.
+      await assert.rejects(collect(c.dist.pull(ref, { auth: bad })), (err: Error & { kind?: string }) => err.kind === "unauthorized" && /unauthorized: /.test(err.message));
+      await assert.rejects(c.images.inspect(ref), (err: Error & { kind?: string }) => err.kind === "not-found");
       const pulled = statuses(await collect(c.dist.pull(ref, { auth: good })));
       assert.equal(pulled.at(-1), `Status: Downloaded newer image for ${ref}`);
     }
