@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { createServer, request as httpRequest, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
-import { generateKeyPairSync } from "node:crypto";
+import { createHash, generateKeyPairSync } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import bcrypt from "bcryptjs";
@@ -228,6 +228,34 @@ test("a truncated download resumes with Range; 500s are retried; a stall times o
       await c.close();
       await p.close();
     }
+  }
+});
+
+test("a config whose diff id does not match the layer: the streamed extraction is discarded, nothing left", async () => {
+  const c = await openEngine();
+  try {
+    const base = `http://${reg.address}/v2/team/app`;
+    const accept = { Accept: "application/vnd.docker.distribution.manifest.v2+json" };
+    const m = JSON.parse(await (await fetch(`${base}/manifests/v1`, { headers: accept })).text());
+    const cfg = JSON.parse(await (await fetch(`${base}/blobs/${m.config.digest}`)).text());
+    cfg.rootfs.diff_ids[1] = `sha256:${"1".repeat(64)}`;
+    const cfgBytes = Buffer.from(JSON.stringify(cfg));
+    const cfgDigest = `sha256:${createHash("sha256").update(cfgBytes).digest("hex")}`;
+    const up = await fetch(`${base}/blobs/uploads/`, { method: "POST" });
+    const loc = new URL(up.headers.get("location")!, `http://${reg.address}`);
+    loc.searchParams.set("digest", cfgDigest);
+    assert.equal((await fetch(loc, { method: "PUT", body: cfgBytes })).status, 201);
+    m.config = { ...m.config, digest: cfgDigest, size: cfgBytes.length };
+    const put = await fetch(`${base}/manifests/bad-diff`, { method: "PUT", headers: { "Content-Type": m.mediaType }, body: JSON.stringify(m) });
+    assert.equal(put.status, 201);
+    await assert.rejects(collect(c.dist.pull(`${reg.address}/team/app:bad-diff`)), /invalid diffID for layer 1: expected sha256:1{64}, got sha256:/);
+    // The whole pull is rolled back: no blob, no snapshot, no spool, no image.
+    assert.deepEqual(await readdir(join(c.dataRoot, "content", "blobs", "sha256")), []);
+    assert.deepEqual(await readdir(join(c.dataRoot, "snapshots")).then((d) => d.filter((x) => /^\d+$/.test(x))), []);
+    assert.deepEqual(await readdir(join(c.dataRoot, "distribution", "downloads")), []);
+    assert.equal((await c.images.list({ all: true })).length, 0);
+  } finally {
+    await c.close();
   }
 });
 
