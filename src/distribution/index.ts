@@ -12,3 +12,5 @@ export {
 } from "./registry-endpoints.js";
 export { RemoteRepository, MANIFEST_ACCEPT, type FetchedManifest } from "./remote-repository.js";
 export { parseWwwAuthenticate, type Challenge } from "./www-authenticate.js";
+export { fetchBlob, type BlobFetchOptions } from "./blob-fetch.js";
+export { SpoolFile } from "./spool-file.js";

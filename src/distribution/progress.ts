@@ -19,7 +19,10 @@ export class ProgressCounter extends Transform {
   readonly #total: number;
   readonly #intervalMs: number;
 
-  constructor(emit: Emit, id: string, text: string, total: number, start = 0, intervalMs = 150) {
+  /** clamp: never report more than total (extraction counts tar bytes against the compressed size). */
+  readonly #clamp: boolean;
+
+  constructor(emit: Emit, id: string, text: string, total: number, start = 0, intervalMs = 150, clamp = false) {
     super({ highWaterMark: 1 << 20 });
     this.#emit = emit;
     this.#id = id;
@@ -27,6 +30,11 @@ export class ProgressCounter extends Transform {
     this.#total = total;
     this.#intervalMs = intervalMs;
     this.current = start;
+    this.#clamp = clamp;
+  }
+
+  #shown(): number {
+    return this.#clamp ? Math.min(this.current, this.#total) : this.current;
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
@@ -34,13 +42,13 @@ export class ProgressCounter extends Transform {
     const now = Date.now();
     if (now - this.#last >= this.#intervalMs) {
       this.#last = now;
-      this.#emit({ status: this.#text, progressDetail: { current: this.current, total: this.#total }, id: this.#id });
+      this.#emit({ status: this.#text, progressDetail: { current: this.#shown(), total: this.#total }, id: this.#id });
     }
     cb(null, chunk);
   }
 
   override _flush(cb: TransformCallback): void {
-    this.#emit({ status: this.#text, progressDetail: { current: this.current, total: this.#total }, id: this.#id });
+    this.#emit({ status: this.#text, progressDetail: { current: this.#shown(), total: this.#total }, id: this.#id });
     cb();
   }
 }

@@ -23,6 +23,11 @@ export interface UnpackOptions {
   expectedDiffId?: string;
   /** Also store the tar as a blob (skip when the same bytes are already a blob). Default true. */
   storeBlob?: boolean;
+  /**
+   * A file on the content store's filesystem holding exactly the bytes of `src` (a pull's spool): once they
+   * verify, it is moved in as the blob rather than written again.
+   */
+  blobFile?: string;
   /** Protect what gets made from GC until the caller has recorded it. */
   leases: LeaseGroup;
   /** Message for a diff id mismatch (Docker: "invalid diffID for layer <i>: ..."). */
@@ -57,12 +62,17 @@ export async function unpackLayer(deps: UnpackDeps, src: Readable, opts: UnpackO
   let writer: ContentWriter | null = null;
   let prepared = false;
   const onAbort = () => src.destroy(cancelled());
+  // The source may fail while the snapshot is being prepared: keep that error for later.
+  let early: Error | null = null;
+  const onEarly = (e: Error) => { early ??= e; };
+  src.on("error", onEarly);
   if (opts.signal?.aborted) throw cancelled();
   opts.signal?.addEventListener("abort", onAbort, { once: true });
   try {
     await snapshotter.prepare(key, opts.parentChain, { labels: { "berth.extract": "true" } });
     prepared = true;
-    if (storeBlob) writer = await content.writer(`layer-${key}`);
+    if (storeBlob && !opts.blobFile) writer = await content.writer(`layer-${key}`);
+    if (early) throw early;
     const tap = new SideWrite(writer);
     src.on("error", (e) => tap.destroy(e));
     src.pipe(tap);
@@ -77,6 +87,10 @@ export async function unpackLayer(deps: UnpackDeps, src: Readable, opts: UnpackO
     opts.leases.add(chainId, diffId);
 
     let createdBlob = false;
+    if (storeBlob && opts.blobFile && !(await content.has(diffId))) {
+      await content.adopt(opts.blobFile, diffId);
+      createdBlob = true;
+    }
     if (writer) {
       if (await content.has(diffId)) {
         await writer.abort();

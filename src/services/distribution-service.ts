@@ -4,11 +4,13 @@
  * order by LocalImagesService.addImage and then dropped; pushes gzip layers on the fly and remember where
  * each layer already exists so the next push is a HEAD or a mount.
  */
+import { randomBytes } from "node:crypto";
+import { mkdir, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { PassThrough, type Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
+import { finished, pipeline } from "node:stream/promises";
 import { constants as zlibConstants, createGunzip } from "node:zlib";
-import { ContentStore } from "../content/index.js";
+import type { ContentStore } from "../content/index.js";
 import { cancelled, dataLoss, EngineError, invalidArgument, isKind, notFound, unauthorized } from "../errdefs/index.js";
 import { chainIds, decompressStream, layerPresent } from "../images/index.js";
 import type { JsonMessage } from "../spec/engine.js";
@@ -16,9 +18,9 @@ import { INDEX_MEDIA_TYPES, MANIFEST_MEDIA_TYPES, MediaType, type Descriptor, ty
 import { familiarString, formatReference, parseReference, referenceName, type ImageReference } from "../spec/reference.js";
 import { DigestStream, shortId, type Digest, type Logger } from "../util/index.js";
 import {
-  AdaptiveGzip, AsyncQueue, authKeyFor, DockerConfigCredentials, domainOfServer, formatPlatform, hasCredentials, LayerSources, mapLimit,
+  AdaptiveGzip, AsyncQueue, authKeyFor, DockerConfigCredentials, domainOfServer, fetchBlob, formatPlatform, hasCredentials, LayerSources, mapLimit,
   normalizeAuth, parsePlatform, ProgressCounter, registryEndpoints, RegistryClient, RegistryError, RemoteRepository,
-  selectManifest, status, type AuthConfig, type Emit, type RegistryEndpoint,
+  selectManifest, SpoolFile, status, type AuthConfig, type Emit, type RegistryEndpoint,
 } from "../distribution/index.js";
 import type { LocalImagesService } from "./images-service.js";
 
@@ -37,24 +39,26 @@ export interface DistributionConfig {
   stateDir?: string;
   /** A response that stalls this long fails and is retried (default 30 s). */
   idleTimeoutMs?: number;
+  /** Wait before retrying a layer download (default: n seconds before retry n, as Docker). */
+  retryBackoffMs?: number;
+}
+
+export interface DistributionInspect {
+  Descriptor: { mediaType: string; digest: string; size: number };
+  Platforms: { architecture: string; os: string; "os.version"?: string; "os.features"?: string[]; variant?: string }[];
 }
 
 export interface PullOptions { platform?: string; allTags?: boolean; auth?: AuthConfig; signal?: AbortSignal }
 export interface PushOptions { tag?: string; auth?: AuthConfig; signal?: AbortSignal }
 
+interface Spooled { file: SpoolFile; done: Promise<void> }
+
 interface Download {
   desc: Descriptor;
-  diffId: string;
   id: string;                       // short id shown in progress
-  done: Promise<void>;
-}
-
-function deferred(): { promise: Promise<void>; resolve: () => void; reject: (e: unknown) => void } {
-  let resolve!: () => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<void>((res, rej) => { resolve = res; reject = rej; });
-  promise.catch(() => {});
-  return { promise, resolve, reject };
+  /** The spool the layer is downloaded into, once its download has started. */
+  spool: Promise<Spooled>;
+  start(): Promise<Spooled>;
 }
 
 const LAYER_TYPES = new Set<string>([
@@ -68,9 +72,7 @@ export class DistributionService {
   readonly #logger: Logger;
   readonly #config: DistributionConfig;
   #sources: Promise<LayerSources> | null = null;
-  #staging: Promise<ContentStore> | null = null;
-  /** Pulls using each downloaded blob: the last one done deletes it. */
-  readonly #inUse = new Map<string, number>();
+  #spools: Promise<string> | null = null;
 
   constructor(opts: { images: LocalImagesService; content: ContentStore; logger: Logger; config: DistributionConfig }) {
     this.#images = opts.images;
@@ -88,19 +90,15 @@ export class DistributionService {
     return this.#sources;
   }
 
-  /**
-   * Compressed layers are downloaded into a store of their own: verified and resumable like any content,
-   * but never mixed with the image store's blobs. Blobs left by a crash are dropped on first use;
-   * partial downloads are kept a day for resumption.
-   */
-  #downloads(): Promise<ContentStore> {
-    this.#staging ??= (async () => {
-      const store = await ContentStore.open(join(this.#stateDir(), "downloads"));
-      for await (const b of store.walk()) await store.delete(b.digest).catch(() => {});
-      await store.sweepIngests(24 * 3600_000);
-      return store;
+  /** Spool files of layers being pulled; anything there at start was left by a crash. */
+  #spoolDir(): Promise<string> {
+    this.#spools ??= (async () => {
+      const dir = join(this.#stateDir(), "downloads");
+      await rm(dir, { recursive: true, force: true });
+      await mkdir(dir, { recursive: true });
+      return dir;
     })();
-    return this.#staging;
+    return this.#spools;
   }
 
   async #credentials(domain: string, given: AuthConfig | undefined): Promise<AuthConfig | undefined> {
@@ -137,6 +135,32 @@ export class DistributionService {
       throw err;
     }
     return { Status: "Login Succeeded", IdentityToken: "" };
+  }
+
+  // ---- inspect -------------------------------------------------------------------------------
+
+  /** GET /distribution/{name}/json: the top descriptor of a reference on its registry, and its platforms. */
+  async inspect(ref: string, opts: { auth?: AuthConfig; signal?: AbortSignal } = {}): Promise<DistributionInspect> {
+    const parsed = parseReference(ref);
+    const r = parsed.tag === null && parsed.digest === null ? { ...parsed, tag: "latest" } : parsed;
+    const endpoint = registryEndpoints(r.domain, this.#config).at(-1)!;
+    const repo = new RemoteRepository(this.#client(endpoint, await this.#credentials(r.domain, opts.auth)), r.path);
+    const top = await repo.getManifest(r.digest ?? r.tag!, opts.signal);
+    const Descriptor = { mediaType: top.mediaType, digest: top.digest, size: top.bytes.length };
+    const doc = JSON.parse(top.bytes.toString("utf8")) as ImageIndex & ImageManifest;
+    let Platforms: DistributionInspect["Platforms"] = [];
+    if (INDEX_MEDIA_TYPES.includes(top.mediaType)) {
+      Platforms = (doc.manifests ?? []).filter((m) => m.platform).map((m) => ({
+        architecture: m.platform!.architecture, os: m.platform!.os,
+        ...(m.platform!["os.version"] ? { "os.version": m.platform!["os.version"] } : {}),
+        ...(m.platform!["os.features"] ? { "os.features": m.platform!["os.features"] } : {}),
+        ...(m.platform!.variant ? { variant: m.platform!.variant } : {}),
+      }));
+    } else if (doc.config?.digest) {
+      const cfg = JSON.parse((await repo.readBlob(doc.config.digest as Digest, 16 << 20, opts.signal)).toString("utf8")) as ImageConfig & { variant?: string };
+      Platforms = [{ architecture: cfg.architecture, os: cfg.os, ...(cfg.variant ? { variant: cfg.variant } : {}) }];
+    }
+    return { Descriptor, Platforms };
   }
 
   // ---- pull ----------------------------------------------------------------------------------
@@ -231,33 +255,43 @@ export class DistributionService {
 
     const chains = chainIds(diffIds);
     const deps = { content: this.#content, snapshotter: this.#images.snapshotter };
+    const ac = new AbortController();
+    const onAbort = () => ac.abort();
+    signal?.addEventListener("abort", onAbort, { once: true });
     const downloads = new Map<string, Download>();
     const queue: Download[] = [];
+    const spoolDir = await this.#spoolDir();
+    const newDownload = (desc: Descriptor): Download => {
+      let resolve!: (s: Spooled) => void;
+      let reject!: (e: unknown) => void;
+      const spool = new Promise<Spooled>((res, rej) => { resolve = res; reject = rej; });
+      spool.catch(() => {});
+      const dl: Download = {
+        desc, id: shortId(desc.digest), spool,
+        start: () => {
+          const p = this.#download(repo, dl, spoolDir, emit, ac.signal);
+          p.then(resolve, reject);
+          return p;
+        },
+      };
+      downloads.set(desc.digest, dl);
+      return dl;
+    };
     for (const [i, desc] of layers.entries()) {
-      const id = shortId(desc.digest);
       if (downloads.has(desc.digest)) continue;
       if (await layerPresent(deps, chains[i]!, diffIds[i]!)) {
-        status(emit, id, "Already exists");
+        status(emit, shortId(desc.digest), "Already exists");
         continue;
       }
-      status(emit, id, "Pulling fs layer");
-      const d = deferred();
-      const dl: Download = { desc, diffId: diffIds[i]!, id, done: d.promise };
-      downloads.set(desc.digest, dl);
-      this.#inUse.set(desc.digest, (this.#inUse.get(desc.digest) ?? 0) + 1);
-      queue.push(Object.assign(dl, { _d: d }));
+      status(emit, shortId(desc.digest), "Pulling fs layer");
+      queue.push(newDownload(desc));
     }
     const limit = Math.max(1, this.#config.maxConcurrentDownloads ?? 3);
     for (const dl of queue.slice(limit)) status(emit, dl.id, "Waiting");
+    // Downloads run ahead into spool files; extraction follows each one live, in layer order.
     const fetching = mapLimit(queue, limit, async (dl) => {
-      const d = (dl as Download & { _d: ReturnType<typeof deferred> })._d;
-      try {
-        await this.#download(repo, dl, emit, signal);
-        d.resolve();
-      } catch (err) {
-        d.reject(err);
-        throw err;
-      }
+      const spool = await dl.start();
+      await spool.done;
     });
     fetching.catch(() => {});
 
@@ -268,7 +302,7 @@ export class DistributionService {
     let id: string;
     try {
       id = await this.#images.addImage({
-        config: configBytes, refs, ...(signal ? { signal } : {}),
+        config: configBytes, refs, signal: ac.signal,
         openLayer: async (i) => {
           if (extracting) status(emit, extracting.id, "Pull complete");
           extracting = null;
@@ -276,29 +310,30 @@ export class DistributionService {
           let dl = downloads.get(desc.digest);
           if (!dl) {
             // Judged present at the start but gone since: fetch it now.
-            dl = { desc, diffId: diffIds[i]!, id: shortId(desc.digest), done: Promise.resolve() };
-            downloads.set(desc.digest, dl);
-            this.#inUse.set(desc.digest, (this.#inUse.get(desc.digest) ?? 0) + 1);
-            await this.#download(repo, dl, emit, signal);
+            dl = newDownload(desc);
+            status(emit, dl.id, "Pulling fs layer");
+            dl.start().catch(() => {});
           }
-          await dl.done;
+          const spool = await dl.spool;
           extracting = dl;
-          const counter = new ProgressCounter(emit, dl.id, "Extracting", desc.size);
-          const src = (await this.#downloads()).reader(desc.digest as Digest);
+          const counter = new ProgressCounter(emit, dl.id, "Extracting", desc.size, 0, 150, true);
+          const src = spool.file.reader(ac.signal);
           src.once("error", (e) => counter.destroy(e));
-          src.pipe(counter);
-          return decompressLayer(counter, desc.mediaType);
+          return { stream: src.pipe(counter), file: spool.file.path };
         },
       });
       if (extracting) status(emit, (extracting as Download).id, "Pull complete");
       await fetching;
+    } catch (err) {
+      ac.abort();
+      throw signal?.aborted ? cancelled() : err;
     } finally {
+      signal?.removeEventListener("abort", onAbort);
       await fetching.catch(() => {});
       for (const dl of downloads.values()) {
-        const left = (this.#inUse.get(dl.desc.digest) ?? 1) - 1;
-        if (left > 0) { this.#inUse.set(dl.desc.digest, left); continue; }
-        this.#inUse.delete(dl.desc.digest);
-        await (await this.#downloads()).delete(dl.desc.digest as Digest).catch(() => {});
+        const s = await dl.spool.catch(() => null);
+        await s?.done.catch(() => {});
+        await s?.file.dispose();
       }
     }
     if (!ep.mirror) {
@@ -314,53 +349,48 @@ export class DistributionService {
     }
   }
 
-  /** Fetch one compressed layer into the download store, resuming and verifying. Returns true when it was fetched now. */
-  async #download(repo: RemoteRepository, dl: Download, emit: Emit, signal?: AbortSignal): Promise<boolean> {
+  /**
+   * Start fetching one compressed layer: verified and resumed by fetchBlob, decompressed on the threadpool,
+   * spooled uncompressed. Resolves once the spool exists; `done` settles when the layer is fully there.
+   */
+  async #download(repo: RemoteRepository, dl: Download, spoolDir: string, emit: Emit, signal: AbortSignal): Promise<{ file: SpoolFile; done: Promise<void> }> {
     const { desc, id } = dl;
-    const digest = desc.digest as Digest;
-    const store = await this.#downloads();
-    if (await store.has(digest)) {
-      // Another pull running now fetched it; it drops the blob when done with it.
+    const file = await SpoolFile.create(join(spoolDir, randomBytes(8).toString("hex")));
+    let current = 0;
+    let last = 0;
+    const progress = () => emit({ status: "Downloading", progressDetail: { current, total: desc.size }, id });
+    const fetched = fetchBlob(repo, desc.digest, {
+      size: desc.size, signal, logger: this.#logger,
+      onData: (n) => {
+        current += n;
+        if (Date.now() - last >= 150) { last = Date.now(); progress(); }
+      },
+      onRetry: (_n, waitS) => status(emit, id, `Retrying in ${waitS} second${waitS === 1 ? "" : "s"}`),
+      ...(this.#config.retryBackoffMs !== undefined ? { backoffMs: () => this.#config.retryBackoffMs! } : {}),
+    });
+    // The fetch settles on its own: a clean end means every byte verified.
+    const verdict = finished(fetched);
+    verdict.catch(() => {});
+    const decoded = decompressLayer(fetched, desc.mediaType);
+    const done = pipeline(decoded, file.writable()).then(async () => {
+      await verdict;
+      progress();
+      status(emit, id, "Verifying Checksum");
       status(emit, id, "Download complete");
-      return false;
-    }
-    const attempts = 5;
-    for (let attempt = 1; ; attempt++) {
-      signal?.throwIfAborted();
-      const writer = await store.writer(`pull-${digest}`, { expected: { digest, size: desc.size }, ...(signal ? { signal } : {}) });
-      try {
-        let offset = writer.offset();
-        if (offset < desc.size) {
-          const opened = await repo.openBlob(digest, offset, signal);
-          if (opened.offset !== offset) {
-            // The registry ignored Range: start over.
-            await writer.abort();
-            opened.res.destroy();
-            continue;
-          }
-          offset = opened.offset;
-          const counter = new ProgressCounter(emit, id, "Downloading", desc.size, offset);
-          await pipeline(opened.res, counter, writer);
-        }
-        status(emit, id, "Verifying Checksum");
-        try {
-          await writer.commit({ digest, size: desc.size });
-        } catch (err) {
-          if (isKind(err, "data-loss")) throw dataLoss(`filesystem layer verification failed for digest ${digest}`, { cause: err });
-          throw err;
-        }
-        status(emit, id, "Download complete");
-        return true;
-      } catch (err) {
-        if (!writer.destroyed) writer.destroy();
-        if (signal?.aborted) throw cancelled();
-        const retriable = !["not-found", "unauthorized", "forbidden", "data-loss", "invalid-argument"].some((k) => isKind(err, k as "not-found"));
-        if (!retriable || attempt >= attempts) throw err;
-        this.#logger.info("layer download failed, retrying", { digest, attempt, err });
-        status(emit, id, `Retrying in ${attempt} second${attempt > 1 ? "s" : ""}`);
-        await new Promise((res) => setTimeout(res, attempt * 1000));
+      file.finish();
+    }).catch(async (err: unknown) => {
+      // Undecompressable bytes are most often corrupt ones: finish the download to say which.
+      if (isKind(err, "invalid-argument") && !signal.aborted && !fetched.destroyed && !fetched.readableEnded) {
+        fetched.unpipe();
+        fetched.resume();
+        err = await verdict.then(() => err, (e: unknown) => (isKind(e, "data-loss") ? e : err));
       }
-    }
+      fetched.destroy();
+      file.fail(err as Error);
+      throw signal.aborted ? cancelled() : err;
+    });
+    done.catch(() => {});
+    return { file, done };
   }
 
   // ---- push ----------------------------------------------------------------------------------
@@ -485,14 +515,22 @@ export class DistributionService {
 const GZIP_TYPES = new Set<string>([MediaType.layerGzip, MediaType.dockerLayerGzip,
   "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip", "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip"]);
 
-/** gzip in large steps (zlib's 16 KiB default output step costs a third of the speed); anything else sniffed. */
+/**
+ * gzip in large steps (zlib's 16 KiB default output step costs a third of the speed), on the threadpool;
+ * anything else sniffed. A gzip data error leaves `src` unpiped but alive, so the caller can still drain it
+ * to learn whether the bytes were corrupt; src's own errors fail the output.
+ */
 function decompressLayer(src: Readable, mediaType: string): Readable {
   if (!GZIP_TYPES.has(mediaType)) return decompressStream(src);
   const gunzip = createGunzip({ chunkSize: 1 << 20 });
   const out = new PassThrough({ highWaterMark: 1 << 20 });
-  pipeline(src, gunzip, out).catch((e: NodeJS.ErrnoException) => {
+  const fail = (e: NodeJS.ErrnoException) => {
     out.destroy(e.code?.startsWith("Z_") ? invalidArgument(`gzip: invalid compressed data: ${e.message}`, { cause: e }) : e);
-  });
+  };
+  src.on("error", fail);
+  gunzip.on("error", (e) => { src.unpipe(gunzip); fail(e); });
+  src.pipe(gunzip).pipe(out);
+  out.once("close", () => { if (!gunzip.destroyed) gunzip.destroy(); });
   return out;
 }
 

@@ -301,14 +301,19 @@ export class LocalImagesService implements ImagesService {
         records.push({ Untagged: familiarString(named) });
         await this.emit("untag", id, id);
         repoRefs = this.store.refsOf(id);
-        // Only digest references of the same repository left: they go with the last tag (Docker does the same).
+        // The last tag of a repository takes that repository's digest references with it, whatever other
+        // repositories still reference the image (Docker's ImageDelete does the same).
         const name = `${named.domain}/${named.path}`;
-        const rest = repoRefs.map(parseReference);
-        if (rest.length > 0 && rest.every((r) => r.digest !== null && `${r.domain}/${r.path}` === name)) {
-          await this.store.updateLocked((tx) => { for (const r of repoRefs) tx.deleteRef(r); });
-          for (const r of rest) records.push({ Untagged: familiarString(r) });
-          for (const _ of rest) await this.emit("untag", id, id);
-          repoRefs = [];
+        const sameRepo = (r: ImageReference) => `${r.domain}/${r.path}` === name;
+        const rest = repoRefs.map((s) => ({ s, r: parseReference(s) }));
+        if (named.digest === null && !rest.some(({ r }) => r.digest === null && sameRepo(r))) {
+          const digests = rest.filter(({ r }) => r.digest !== null && sameRepo(r));
+          if (digests.length > 0) {
+            await this.store.updateLocked((tx) => { for (const { s } of digests) tx.deleteRef(s); });
+            for (const { r } of digests) records.push({ Untagged: familiarString(r) });
+            for (const _ of digests) await this.emit("untag", id, id);
+            repoRefs = this.store.refsOf(id);
+          }
         }
         if (repoRefs.length > 0) return records;
         quiet = true;
@@ -484,7 +489,8 @@ export class LocalImagesService implements ImagesService {
    */
   async addImage(opts: {
     config: Buffer;
-    openLayer: (index: number, diffId: string) => Promise<Readable>;
+    /** The layer as an uncompressed tar; with `file`, a file holding exactly those bytes (moved in as the blob). */
+    openLayer: (index: number, diffId: string) => Promise<Readable | { stream: Readable; file?: string }>;
     refs?: string[];
     signal?: AbortSignal;
   }): Promise<string> {
@@ -505,8 +511,10 @@ export class LocalImagesService implements ImagesService {
         const chainId = chainIds(cfg.rootfs.diff_ids.slice(0, i + 1))[i]!;
         leases.add(chainId, diffId);
         if (!(await this.#layerPresent(chainId, diffId))) {
-          const r = await unpackLayer(this, await opts.openLayer(i, diffId), {
-            parentChain: parent, expectedDiffId: diffId, leases, label: `invalid diffID for layer ${i}`,
+          const opened = await opts.openLayer(i, diffId);
+          const { stream, file } = "stream" in opened ? opened : { stream: opened, file: undefined };
+          const r = await unpackLayer(this, stream, {
+            parentChain: parent, expectedDiffId: diffId, leases, label: `invalid diffID for layer ${i}`, ...(file ? { blobFile: file } : {}),
             ...(opts.signal ? { signal: opts.signal } : {}),
           });
           if (r.createdBlob) made.push(r.diffId);

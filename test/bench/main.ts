@@ -5,10 +5,10 @@
 import { performance } from "node:perf_hooks";
 import { startBerth, startDockerd, rssKb, pssKb, type Engine } from "./engines.js";
 import { run, BERTH } from "../helpers/daemon.js";
-import { registryBench } from "../registry/bench.js";
 import { buildBench } from "./build-bench.js";
 import { interactiveBench } from "./interactive-bench.js";
 import { networkBench } from "./network-bench.js";
+import { engineRegistryBench } from "../registry/engine-bench.js";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
 
@@ -76,19 +76,6 @@ async function main(): Promise<void> {
   } finally {
     await berth.stop();
   }
-  try {
-    // Berth's own client and registry, in process (a dockerd peer would need a registry of its own).
-    const r = await registryBench({ log: (s) => console.error(s) });
-    Object.assign(results.berthd!, {
-      [`registry push, ${(r.imageBytes / 1e6).toFixed(0)} MB in 5 layers (MB/s)`]: r.pushMBps,
-      "registry pull, same image (MB/s)": r.pullMBps,
-      "one-layer-changed push: layers pushed": r.secondPushLayersPushed,
-      "one-layer-changed push: MB sent": r.secondPushBytesSent / 1e6,
-      "one-layer-changed push: changed layer (MB)": r.changedLayerBytes / 1e6,
-    });
-  } catch (err) {
-    console.error(`registry benchmark failed: ${(err as Error).message}`);
-  }
   let dockerd: Engine | null = null;
   try {
     dockerd = await startDockerd();
@@ -100,6 +87,14 @@ async function main(): Promise<void> {
   }
   const net = await networkBench(RUNS, (s) => console.error(s));
   for (const engine of ["berthd", "dockerd"] as const) if (net[engine]) results[engine] = { ...results[engine], ...net[engine] };
+  try {
+    // Push and pull through each engine to a Debian docker-registry on loopback (starts its own berthd and dockerd).
+    const r = await engineRegistryBench({ log: (s) => console.error(s) });
+    Object.assign(results.berthd ??= {}, r.berthd);
+    if (r.dockerd) Object.assign(results.dockerd ??= {}, r.dockerd);
+  } catch (err) {
+    console.error(`registry benchmark failed: ${(err as Error).message}`);
+  }
   const keys = [...new Set(Object.values(results).flatMap((f) => Object.keys(f)))];
   const pad = (s: string, n: number) => s.padEnd(n);
   console.log(`${pad("figure (median)", 48)}${pad("berthd", 12)}${pad("dockerd", 12)}berthd/dockerd`);

@@ -141,6 +141,21 @@ test("berth pull and push: quiet output, default tag, a second tag pushes no lay
   const bad = await d.berth(["pull", `${reg.address}/tools/bb:nope`]);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /manifest unknown/);
+  const dockerBad = await d.docker(["pull", `${reg.address}/tools/bb:nope`]);
+  assert.equal(dockerBad.code, 1);
+  assert.match(dockerBad.stderr, new RegExp(`manifest for ${reg.address}/tools/bb:nope not found: manifest unknown: `));
+
+  // GET /distribution/{name}/json: what `docker manifest`, buildx and --platform checks ask the daemon.
+  const info = await d.api("GET", `/v1.47/distribution/${ref}:v2/json`);
+  assert.equal(info.status, 200, info.body);
+  const body = JSON.parse(info.body) as { Descriptor: { mediaType: string; digest: string; size: number }; Platforms: { os: string; architecture: string }[] };
+  assert.equal(body.Descriptor.mediaType, "application/vnd.docker.distribution.manifest.v2+json");
+  const digests = (await d.docker(["image", "inspect", "--format", "{{json .RepoDigests}}", `${ref}:v2`])).stdout;
+  assert.ok(digests.includes(body.Descriptor.digest), `${digests} lacks ${body.Descriptor.digest}`);
+  assert.deepEqual(body.Platforms.map((p) => `${p.os}/${p.architecture}`), ["linux/amd64"]);
+  const unknown = await d.api("GET", `/distribution/${encodeURIComponent(`${reg.address}/tools/bb:nope`)}/json`);
+  assert.equal(unknown.status, 404);
+  assert.match(JSON.parse(unknown.body).message, /manifest unknown/);
 });
 
 test("login with an htpasswd registry: wrong password fails, stored credentials push, logout forgets them", async () => {

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { createServer, request as httpRequest, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
-import { generateKeyPairSync } from "node:crypto";
+import { createHash, generateKeyPairSync } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import bcrypt from "bcryptjs";
@@ -62,7 +62,7 @@ test("push, push again (layers exist), push after a one-layer change (only that 
   // Compressed copies are dropped after unpacking: only the uncompressed layers and the config remain.
   const blobs = await readdir(join(b.dataRoot, "content", "blobs", "sha256"));
   assert.equal(blobs.length, 4);
-  assert.deepEqual(await readdir(join(b.dataRoot, "distribution", "downloads", "blobs", "sha256")), []);
+  assert.deepEqual(await readdir(join(b.dataRoot, "distribution", "downloads")), []);
   const up = statuses(await collect(b.dist.pull(ref)));
   assert.equal(up.at(-1), `Status: Image is up to date for ${ref}`);
   // The v2 image shares three layers: they already exist.
@@ -82,6 +82,72 @@ test("a pushed image mounts across repositories of the same registry", async () 
   assert.equal(st.filter((s) => s.endsWith(": Mounted from team/app")).length, 3);
 });
 
+test("distribution inspect: the top descriptor and the platform from the config", async () => {
+  const ref = `${reg.address}/team/app:v1`;
+  const r = await b.dist.inspect(ref);
+  assert.equal(r.Descriptor.mediaType, "application/vnd.docker.distribution.manifest.v2+json");
+  assert.match(r.Descriptor.digest, /^sha256:[0-9a-f]{64}$/);
+  const m = await fetch(`http://${reg.address}/v2/team/app/manifests/v1`, { headers: { Accept: r.Descriptor.mediaType } });
+  assert.equal(m.headers.get("docker-content-digest"), r.Descriptor.digest);
+  assert.equal(r.Descriptor.size, (await m.arrayBuffer()).byteLength);
+  assert.deepEqual(r.Platforms, [{ architecture: "amd64", os: "linux" }]);
+  await assert.rejects(b.dist.inspect(`${reg.address}/team/app:nope`), /manifest for .*team\/app:nope not found: manifest unknown/);
+});
+
+test("rmi of a repository's last tag drops that repository's digest references, not other repositories' tags", async () => {
+  const c = await openEngine();
+  try {
+    const ref = `${reg.address}/rmi/one:v1`;
+    await makeRandomImage(c.images, ref, 1, 1000);
+    await collect(c.dist.push(ref));
+    await c.images.tag(ref, "other/name:keep");
+    const before = (await c.images.inspect(ref)).RepoDigests;
+    assert.equal(before.length, 1);
+    assert.ok(before[0]!.startsWith(`${reg.address}/rmi/one@sha256:`));
+    const records = await c.images.remove(ref);
+    assert.deepEqual(records.map((x) => ("Untagged" in x ? x.Untagged : x.Deleted)), [ref, before[0]]);
+    const after = await c.images.inspect("other/name:keep");
+    assert.deepEqual(after.RepoTags, ["other/name:keep"]);
+    assert.deepEqual(after.RepoDigests, []);
+  } finally {
+    await c.close();
+  }
+});
+
+test("a manifest that references a missing blob fails with blob unknown and leaves nothing", async () => {
+  const c = await openEngine();
+  try {
+    const missing = `sha256:${"0".repeat(64)}`;
+    const m = JSON.parse(await (await fetch(`http://${reg.address}/v2/team/app/manifests/v1`, { headers: { Accept: "application/vnd.docker.distribution.manifest.v2+json" } })).text());
+    m.layers[0].digest = missing;
+    // berth's registry refuses such a manifest; serve it from a stand-in that answers like one that accepted it.
+    const server = createServer((req, res) => {
+      if (req.url?.includes("/manifests/")) {
+        res.writeHead(200, { "Content-Type": m.mediaType }).end(JSON.stringify(m));
+        return;
+      }
+      const [host, port] = reg.address.split(":");
+      const up = httpRequest({ host, port: Number(port), path: req.url, method: req.method, headers: req.headers }, (ur) => { res.writeHead(ur.statusCode ?? 500, ur.headers); ur.pipe(res); });
+      req.pipe(up);
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    try {
+      const addr = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+      await assert.rejects(collect(c.dist.pull(`${addr}/team/app:v1`)), (err: Error) => {
+        assert.match(err.message, new RegExp(`blob ${missing} not found in .*: blob unknown`));
+        return true;
+      });
+      assert.deepEqual(await readdir(join(c.dataRoot, "content", "blobs", "sha256")), []);
+      assert.deepEqual(await readdir(join(c.dataRoot, "distribution", "downloads")), []);
+      assert.equal((await c.images.list()).length, 0);
+    } finally {
+      await new Promise<void>((r) => { server.close(() => r()); server.closeAllConnections(); });
+    }
+  } finally {
+    await c.close();
+  }
+});
+
 test("unknown tag and unknown repository give Docker's errors", async () => {
   await assert.rejects(collect(b.dist.pull(`${reg.address}/team/app:nope`)), (err: Error) => {
     assert.match(err.message, /^manifest for 127\.0\.0\.1:\d+\/team\/app:nope not found: manifest unknown/);
@@ -92,13 +158,13 @@ test("unknown tag and unknown repository give Docker's errors", async () => {
 });
 
 /** A proxy in front of the registry that misbehaves on blob GETs in the chosen way. */
-async function faultyProxy(mode: "corrupt" | "truncate-once" | "500-twice" | "stall-once"): Promise<{ address: string; ranges: string[]; close(): Promise<void> }> {
+async function faultyProxy(mode: "corrupt" | "truncate-once" | "500-twice" | "stall-once" | "500-always" | "stall-always"): Promise<{ address: string; ranges: string[]; close(): Promise<void> }> {
   const ranges: string[] = [];
   let count = 0;
   const server: Server = createServer((req, res) => {
     const isBlob = req.method === "GET" && /\/blobs\/sha256:/.test(req.url ?? "");
     if (isBlob && req.headers.range) ranges.push(req.headers.range);
-    if (isBlob && mode === "500-twice" && count++ < 2) {
+    if (isBlob && (mode === "500-always" || (mode === "500-twice" && count++ < 2))) {
       res.writeHead(500, { "Content-Type": "application/json" }).end('{"errors":[{"code":"UNKNOWN","message":"boom"}]}');
       return;
     }
@@ -110,15 +176,16 @@ async function faultyProxy(mode: "corrupt" | "truncate-once" | "500-twice" | "st
         let first = true;
         ur.on("data", (c: Buffer) => { if (first) { c = Buffer.from(c); c[0] = c[0]! ^ 0xff; first = false; } res.write(c); });
         ur.on("end", () => res.end());
-      } else if (isBlob && big && (mode === "truncate-once" || mode === "stall-once") && count++ === 0) {
+      } else if (isBlob && big && (mode === "stall-always" || ((mode === "truncate-once" || mode === "stall-once") && count++ === 0))) {
         let sent = 0;
+        const limit = mode === "stall-always" ? 10_000 : 50_000;
         ur.on("data", (c: Buffer) => {
-          if (sent > 50_000) return;
+          if (sent > limit) return;
           sent += c.length;
-          if (sent <= 50_000) { res.write(c); return; }
+          if (sent <= limit) { res.write(c); return; }
           ur.destroy();
           // Let the partial body reach the client before the connection drops (or stalls).
-          res.write(c, () => { if (mode === "truncate-once") setTimeout(() => res.destroy(), 50); });
+          res.write(mode === "stall-always" ? c.subarray(0, Math.max(1, limit - (sent - c.length))) : c, () => { if (mode === "truncate-once") setTimeout(() => res.destroy(), 50); });
         });
       } else {
         ur.pipe(res);
@@ -140,8 +207,8 @@ test("a corrupted blob fails verification and leaves nothing behind", async () =
     await assert.rejects(collect(c.dist.pull(`${p.address}/team/app:v1`)), /filesystem layer verification failed for digest sha256:/);
     assert.deepEqual(await readdir(join(c.dataRoot, "content", "blobs", "sha256")), []);
     assert.deepEqual(await readdir(join(c.dataRoot, "content", "ingest")), []);
-    assert.deepEqual(await readdir(join(c.dataRoot, "distribution", "downloads", "blobs", "sha256")), []);
-    assert.deepEqual(await readdir(join(c.dataRoot, "distribution", "downloads", "ingest")), []);
+    assert.deepEqual(await readdir(join(c.dataRoot, "distribution", "downloads")), []);
+    assert.deepEqual(await readdir(join(c.dataRoot, "snapshots")).then((d) => d.filter((x) => /^\d+$/.test(x))), []);
     assert.equal((await c.images.list()).length, 0);
   } finally {
     await c.close();
@@ -157,6 +224,54 @@ test("a truncated download resumes with Range; 500s are retried; a stall times o
       const st = statuses(await collect(c.dist.pull(`${p.address}/team/app:v1`)));
       assert.equal(st.at(-1), `Status: Downloaded newer image for ${p.address}/team/app:v1`, mode);
       if (mode !== "500-twice") assert.ok(p.ranges.some((r) => /^bytes=[1-9]\d*-$/.test(r)), `${mode}: ${p.ranges.join(",")}`);
+    } finally {
+      await c.close();
+      await p.close();
+    }
+  }
+});
+
+test("a config whose diff id does not match the layer: the streamed extraction is discarded, nothing left", async () => {
+  const c = await openEngine();
+  try {
+    const base = `http://${reg.address}/v2/team/app`;
+    const accept = { Accept: "application/vnd.docker.distribution.manifest.v2+json" };
+    const m = JSON.parse(await (await fetch(`${base}/manifests/v1`, { headers: accept })).text());
+    const cfg = JSON.parse(await (await fetch(`${base}/blobs/${m.config.digest}`)).text());
+    cfg.rootfs.diff_ids[1] = `sha256:${"1".repeat(64)}`;
+    const cfgBytes = Buffer.from(JSON.stringify(cfg));
+    const cfgDigest = `sha256:${createHash("sha256").update(cfgBytes).digest("hex")}`;
+    const up = await fetch(`${base}/blobs/uploads/`, { method: "POST" });
+    const loc = new URL(up.headers.get("location")!, `http://${reg.address}`);
+    loc.searchParams.set("digest", cfgDigest);
+    assert.equal((await fetch(loc, { method: "PUT", body: cfgBytes })).status, 201);
+    m.config = { ...m.config, digest: cfgDigest, size: cfgBytes.length };
+    const put = await fetch(`${base}/manifests/bad-diff`, { method: "PUT", headers: { "Content-Type": m.mediaType }, body: JSON.stringify(m) });
+    assert.equal(put.status, 201);
+    await assert.rejects(collect(c.dist.pull(`${reg.address}/team/app:bad-diff`)), /invalid diffID for layer 1: expected sha256:1{64}, got sha256:/);
+    // The whole pull is rolled back: no blob, no snapshot, no spool, no image.
+    assert.deepEqual(await readdir(join(c.dataRoot, "content", "blobs", "sha256")), []);
+    assert.deepEqual(await readdir(join(c.dataRoot, "snapshots")).then((d) => d.filter((x) => /^\d+$/.test(x))), []);
+    assert.deepEqual(await readdir(join(c.dataRoot, "distribution", "downloads")), []);
+    assert.equal((await c.images.list({ all: true })).length, 0);
+  } finally {
+    await c.close();
+  }
+});
+
+test("a registry that keeps answering 500 or keeps stalling: retries, then a clear error and nothing left", async () => {
+  const cases = [["500-always", /unknown: boom/], ["stall-always", /timeout: 127\.0\.0\.1:\d+ stalled for 300 ms/]] as const;
+  for (const [mode, message] of cases) {
+    const p = await faultyProxy(mode);
+    const c = await openEngine({ idleTimeoutMs: 300, retryBackoffMs: 10 });
+    try {
+      const t0 = Date.now();
+      await assert.rejects(collect(c.dist.pull(`${p.address}/team/app:v1`)), message);
+      assert.ok(Date.now() - t0 < 20_000, `${mode}: gave up after ${Date.now() - t0} ms`);
+      if (mode === "stall-always") assert.ok(p.ranges.length >= 2, `${mode}: resumed ${p.ranges.length} times`);
+      assert.deepEqual(await readdir(join(c.dataRoot, "content", "blobs", "sha256")), []);
+      assert.deepEqual(await readdir(join(c.dataRoot, "distribution", "downloads")).catch(() => []), []);
+      assert.equal((await c.images.list()).length, 0);
     } finally {
       await c.close();
       await p.close();
@@ -182,10 +297,15 @@ test("htpasswd and token auth: login, refused credentials, push and pull with cr
       const ref = `${r.address}/secure/app:v1`;
       await makeRandomImage(c.images, ref, 2, 50_000);
       await assert.rejects(collect(c.dist.push(ref)), (err: Error & { kind?: string }) => err.kind === "unauthorized");
+      const bad = { ...good, password: "bad" };
+      await assert.rejects(collect(c.dist.push(ref, { auth: bad })), (err: Error & { kind?: string }) => err.kind === "unauthorized" && /^unauthorized: /.test(err.message));
       const pushed = statuses(await collect(c.dist.push(ref, { auth: good })));
       assert.equal(pushed.filter((s) => s.endsWith(": Pushed")).length, 2);
       await c.images.remove(ref);
       await assert.rejects(collect(c.dist.pull(ref)), /pull access denied|unauthorized/);
+      // Wrong credentials: Docker's "unauthorized: ..." wording, and nothing pulled.
+      await assert.rejects(collect(c.dist.pull(ref, { auth: bad })), (err: Error & { kind?: string }) => err.kind === "unauthorized" && /unauthorized: /.test(err.message));
+      await assert.rejects(c.images.inspect(ref), (err: Error & { kind?: string }) => err.kind === "not-found");
       const pulled = statuses(await collect(c.dist.pull(ref, { auth: good })));
       assert.equal(pulled.at(-1), `Status: Downloaded newer image for ${ref}`);
     }

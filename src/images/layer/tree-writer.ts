@@ -1,4 +1,5 @@
 import {
+  write,
   chmodSync, closeSync, constants, copyFileSync, fchmodSync, fchownSync, futimesSync, lchownSync, linkSync,
   lstatSync, lutimesSync, mkdirSync, openSync, readdirSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeSync,
   type Stats,
@@ -46,6 +47,12 @@ function lstatOrNull(p: string): Stats | null {
     if (code(err) === "ENOENT" || code(err) === "ENOTDIR") return null;
     throw err;
   }
+}
+
+const ASYNC_WRITE_MIN = 64 << 10;
+
+function writeAsync(fd: number, buf: Buffer, off: number): Promise<number> {
+  return new Promise((resolve, reject) => write(fd, buf, off, buf.length - off, null, (err, n) => (err ? reject(err) : resolve(n))));
 }
 
 async function drain(stream: AsyncIterable<unknown>): Promise<void> {
@@ -218,7 +225,8 @@ export class TreeWriter {
     try {
       for await (const chunk of stream) {
         let off = 0;
-        while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
+        // Big chunks go to the threadpool so the main thread keeps parsing and hashing meanwhile.
+        while (off < chunk.length) off += chunk.length - off >= ASYNC_WRITE_MIN ? await writeAsync(fd, chunk, off) : writeSync(fd, chunk, off, chunk.length - off);
       }
       const { uid, gid } = this.#ids(hdr);
       fchownSync(fd, uid, gid);
