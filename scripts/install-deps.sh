@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages Berth needs, when missing. Idempotent; run as root.
 set -euo pipefail
-packages=(runc conmon busybox-static tini catatonit attr iproute2 procps util-linux iptables containernetworking-plugins python3 skopeo docker-registry openssl podman)
+packages=(runc conmon busybox-static tini catatonit attr iproute2 procps util-linux iptables containernetworking-plugins python3 skopeo docker-registry openssl podman tmux)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
