@@ -15,7 +15,8 @@ import { BuildCache, cacheKey, sourcesDigest, type StepInputs } from "./cache/bu
 import type { BuildContext } from "./context/build-context.js";
 import { copyDestination, writeCopy } from "./copy/write-copy.js";
 import { fetchSources } from "./copy/fetch-sources.js";
-import { cleanSource, scanTree, selectionFiles, selectSources, type SourceTree } from "./copy/source-tree.js";
+import { cleanSource, scanTree, selectionFiles, selectSources, type SelectedSource, type SourceTree } from "./copy/source-tree.js";
+import { parentsDestination, parentsSource } from "./copy/parents-path.js";
 import {
   DEFAULT_SHELL, StageArgs, commandFor, expandInstruction, resolveStage, runPlanFor,
   type Dockerfile, type Instruction, type Stage, type CopyInstruction, type AddInstruction, type RunInstruction,
@@ -489,9 +490,11 @@ export class BuildExecutor {
     const flags = [
       ...(from !== undefined ? [`--from=${from}`] : []), ...(c.chown ? [`--chown=${c.chown}`] : []),
       ...(c.chmod ? [`--chmod=${c.chmod}`] : []), ...c.exclude.map((x) => `--exclude=${x}`),
+      // The pivots decide where files land, so they are part of the step's identity.
+      ...(c.parents ? [`--parents=${c.sources.map((s) => parentsSource(s).pivot || ".").join(",")}`] : []),
     ];
     const run = async (tree: SourceTree, keepOwner: boolean, sources: readonly string[] = c.sources, remote = false): Promise<void> => {
-      const selected = sources.length > 0 ? selectSources(tree, sources, what) : [];
+      const selected = sources.length > 0 ? selectSources(tree, sources, what, { parents: c.parents && !remote }) : [];
       const files = selectionFiles(tree, selected, c.exclude);
       for (const h of c.heredocs) files.push([`<<${h.name}`, sha(h.content)]);
       const digest = sourcesDigest(files);
@@ -559,7 +562,7 @@ export class BuildExecutor {
   }
 
   /** ADD: local tar archives (any usual compression) are extracted at the destination instead of copied. */
-  async #extractArchives(root: string, tree: SourceTree, selected: readonly { rel: string; isDir: boolean }[], dest: { path: string; isDir: boolean }): Promise<void> {
+  async #extractArchives(root: string, tree: SourceTree, selected: readonly SelectedSource[], dest: { path: string; isDir: boolean }): Promise<void> {
     const { extractArchive } = await import("../images/layer/index.js");
     const { createReadStream } = await import("node:fs");
     for (const s of selected) {
@@ -567,11 +570,12 @@ export class BuildExecutor {
       // writeCopy placed the archive file itself; replace it by its contents.
       let placed = dest.path;
       const st = await lstat(await resolveInRoot(root, placed)).catch(() => null);
-      if (dest.isDir || st?.isDirectory()) placed = posix.join(placed, posix.basename(s.rel));
+      if (s.pivot !== undefined) placed = parentsDestination(dest.path, s.rel, s.pivot);
+      else if (dest.isDir || st?.isDirectory()) placed = posix.join(placed, posix.basename(s.rel));
       await rm(await resolveInRoot(root, placed, { followLast: false }), { force: true });
       const dir = dest.isDir || st?.isDirectory() ? dest.path : dest.path;
       await mkdirAll(root, dir);
-      await extractArchive(createReadStream(join(tree.root, s.rel)), root, dir);
+      await extractArchive(createReadStream(join(tree.root, s.rel)), root, s.pivot !== undefined ? posix.dirname(parentsDestination(dest.path, s.rel, s.pivot)) : dir);
     }
   }
 
