@@ -12,6 +12,7 @@ import type { ImageConfig } from "../spec/oci-image.js";
 import { mountAll, unmountAll } from "../sys/mount.js";
 import { newId, shortId, type Logger } from "../util/index.js";
 import { BuildCache, cacheKey, sourcesDigest, type StepInputs } from "./cache/build-cache.js";
+import { matchCacheSource, restoredImageConfig, stepComment, type CacheSource } from "./cache/cache-from.js";
 import type { BuildContext } from "./context/build-context.js";
 import { copyDestination, writeCopy } from "./copy/write-copy.js";
 import { fetchSources } from "./copy/fetch-sources.js";
@@ -50,6 +51,8 @@ export interface ExecutorOptions {
   memory?: number;
   extraHosts?: string[];
   platform: string;
+  /** Images whose history can stand in for steps (--cache-from). */
+  cacheFrom?: CacheSource[];
   signal?: AbortSignal;
 }
 
@@ -91,6 +94,8 @@ interface StageState {
   author: string;
   rebuilt: boolean;
   first: boolean;
+  /** The history comment (step key) of the step being built. */
+  comment?: string;
 }
 
 /** A build step failure that carries the exit code of a failed RUN (errorDetail.code). */
@@ -334,7 +339,7 @@ export class BuildExecutor {
       parent: state.imageId ?? "", kind: instr.kind, instruction: raw.original, resolved, vars, argNames, platform: this.o.platform,
     };
     const createdBy = runArgv ? runCreatedBy(runArgv, vars) : `${shell.join(" ")} #(nop)  ${resolved}`;
-    await this.#cached(state, inputs, counted, t0, raw.original, async () => {
+    await this.#cached(state, inputs, next, counted, t0, raw.original, async () => {
       if (instr.kind === "RUN") return this.#run(state, instr, runArgv!, next, createdBy);
       if (instr.kind === "WORKDIR") {
         return this.#withRootfs(state.imageId, async (root) => {
@@ -349,24 +354,32 @@ export class BuildExecutor {
   }
 
   /** Look up the step; on a miss explain it, run `build`, record the result. Moves the stage on. */
-  async #cached(state: StageState, inputs: StepInputs, counted: boolean, t0: number, text: string, build: () => Promise<string>): Promise<void> {
+  async #cached(
+    state: StageState, inputs: StepInputs, config: ContainerConfig, counted: boolean, t0: number, text: string, build: () => Promise<string>,
+  ): Promise<void> {
     const key = cacheKey(inputs);
+    const step = this.#step;
     const explain = this.o.explain ? `${describeInputs(inputs)} => ${key.slice(0, 12)}` : undefined;
     if (explain) this.#say(` ---> Cache key: ${explain}\n`);
+    state.comment = stepComment(inputs);
     let reason: string;
     if (this.o.noCache) reason = "cache disabled (--no-cache)";
     else {
       const hit = this.deps.cache.get(key);
-      if (hit && (await this.#imageExists(hit.imageId))) {
-        await this.deps.cache.touch(key);
+      let id = hit && (await this.#imageExists(hit.imageId)) ? hit.imageId : null;
+      if (hit && !id) await this.deps.cache.delete(key);
+      if (!id) {
+        id = await this.#fromCacheSources(state, config, state.comment);
+        if (id) await this.deps.cache.put(key, inputs, id);
+      } else await this.deps.cache.touch(key);
+      if (id) {
         this.#say(" ---> Using cache\n");
-        this.#say(` ---> ${shortHex(hit.imageId)}\n`);
-        state.imageId = hit.imageId;
+        this.#say(` ---> ${shortHex(id)}\n`);
+        state.imageId = id;
         state.first = false;
-        if (counted) this.#report({ step: this.#step, instruction: text, cached: true, imageId: hit.imageId, ms: Date.now() - t0, ...(explain ? { explain } : {}) });
+        if (counted) this.#report({ step, instruction: text, cached: true, imageId: id, ms: Date.now() - t0, ...(explain ? { explain } : {}) });
         return;
       }
-      if (hit) await this.deps.cache.delete(key);
       reason = await this.deps.cache.explain(inputs, { parentRebuilt: state.rebuilt, firstInStage: state.first });
     }
     this.#say(` ---> Cache miss: ${text}: ${reason}\n`);
@@ -376,7 +389,25 @@ export class BuildExecutor {
     state.imageId = id;
     state.rebuilt = true;
     state.first = false;
-    if (counted) this.#report({ step: this.#step, instruction: text, cached: false, reason, imageId: id, ms: Date.now() - t0, ...(explain ? { explain } : {}) });
+    if (counted) this.#report({ step, instruction: text, cached: false, reason, imageId: id, ms: Date.now() - t0, ...(explain ? { explain } : {}) });
+  }
+
+  /** A --cache-from image whose history continues the parent with this step: restore that step's image. */
+  async #fromCacheSources(state: StageState, config: ContainerConfig, comment: string): Promise<string | null> {
+    if (!this.o.cacheFrom?.length) return null;
+    const parent = state.imageId ? (await this.deps.images.imageConfig(state.imageId)).config : null;
+    for (const src of this.o.cacheFrom) {
+      const hit = matchCacheSource(parent, src.config, comment);
+      if (!hit) continue;
+      const cfg = restoredImageConfig(parent, src.config, hit, config);
+      return this.deps.images.addImage({
+        config: Buffer.from(JSON.stringify(cfg)),
+        // Every layer is already present: the parent's, and the matched one from the cache source.
+        openLayer: async (i) => { throw invalidArgument(`cache-from ${src.ref}: layer ${i} is missing`); },
+        ...(this.o.signal ? { signal: this.o.signal } : {}),
+      });
+    }
+    return null;
   }
 
   async #imageExists(id: string): Promise<boolean> {
@@ -393,6 +424,7 @@ export class BuildExecutor {
   #commit(state: StageState, layer: Readable | string | null, config: ContainerConfig, createdBy: string): Promise<string> {
     return this.deps.images.commitLayer({
       parent: state.imageId, ...(typeof layer === "string" ? { layer: null, snapshot: layer } : { layer }), config, createdBy,
+      ...(state.comment ? { historyComment: state.comment } : {}),
       ...(state.author ? { author: state.author } : {}),
       ...(this.o.signal ? { signal: this.o.signal } : {}),
     });
@@ -506,7 +538,7 @@ export class BuildExecutor {
         sources: { digest, files },
       };
       const createdBy = `${shell.join(" ")} #(nop) ${what} ${flags.join(" ")}${flags.length ? " " : ""}${srcLabel} in ${c.dest} `;
-      await this.#cached(state, inputs, counted, t0, raw.original, () =>
+      await this.#cached(state, inputs, state.config, counted, t0, raw.original, () =>
         this.#withRootfs(state.imageId, async (root) => {
           if (tree.kind === "context") await this.ctx.materialize(this.o.signal);
           const owner = c.chown ? await resolveChown(root, c.chown) : undefined;

@@ -6,6 +6,7 @@ import { mkdir, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { BuildCache } from "../builder/cache/build-cache.js";
+import type { CacheSource } from "../builder/cache/cache-from.js";
 import { BuildExecutor, StepError, shortHex, type StepReport } from "../builder/build-executor.js";
 import { receiveContext } from "../builder/context/build-context.js";
 import { fetchRemoteContext } from "../builder/context/remote-context.js";
@@ -196,6 +197,7 @@ export class BuildService {
         const line = `LABEL ${labels.map(([k, v]) => `${JSON.stringify(k)}=${JSON.stringify(v)}`).join(" ")}`;
         extra.push(parseDockerfile(`FROM scratch\n${line}\n`).stages[0]!.instructions[0]!);
       }
+      const cacheFrom = await this.#cacheSources(opts.cacheFrom ?? [], emit);
       const total = df.metaArgs.length + extra.length + needed.reduce((n, i) => n + 1 + df.stages[i]!.instructions.length, 0);
       const exec = new BuildExecutor(
         { images: this.#o.images, containers: this.#o.containers, cache, tmpRoot: this.#tmp, logger: this.#log, ...(this.#o.pullImage ? { pullImage: this.#o.pullImage } : {}) },
@@ -203,7 +205,7 @@ export class BuildService {
         {
           buildArgs, globalArgs, noCache: !!opts.noCache, pull: !!opts.pull, explain: !!opts.explain, events: !!opts.events,
           ...(opts.secrets ? { secrets: opts.secrets } : {}),
-          rm: opts.rm ?? true, forceRm: !!opts.forceRm, platform: `linux/${hostArchitecture()}`,
+          rm: opts.rm ?? true, forceRm: !!opts.forceRm, platform: `linux/${hostArchitecture()}`, cacheFrom,
           ...(opts.networkMode ? { networkMode: opts.networkMode } : {}), ...(opts.shmSize ? { shmSize: opts.shmSize } : {}),
           ...(opts.memory ? { memory: opts.memory } : {}), ...(opts.extraHosts?.length ? { extraHosts: opts.extraHosts } : {}),
           ...(opts.signal ? { signal: opts.signal } : {}),
@@ -237,6 +239,30 @@ export class BuildService {
     } finally {
       await ctx.dispose().catch((err) => this.#log.warn("removing build context", { err }));
     }
+  }
+
+  /**
+   * The --cache-from images. Like Docker, one that is not present is skipped with a warning (a first CI
+   * run has no cache image yet); a malformed reference is an error.
+   */
+  async #cacheSources(refs: readonly string[], emit: (m: JsonMessage) => void): Promise<CacheSource[]> {
+    const out: CacheSource[] = [];
+    for (const ref of refs) {
+      if (!ref) continue;
+      try {
+        if (!/^(sha256:)?[0-9a-f]{12,64}$/.test(ref)) parseTaggedReference(ref);
+      } catch {
+        throw invalidArgument(`invalid reference format: cache-from ${ref}`);
+      }
+      try {
+        const { id, config } = await this.#o.images.imageConfig(ref);
+        out.push({ ref, id, config });
+      } catch (err) {
+        if (!isKind(err, "not-found")) throw err;
+        emit({ stream: `[Warning] cache-from image ${ref} not found: it is not used as a cache source\n` });
+      }
+    }
+    return out;
   }
 
   /** builder prune: drop cache records (all, or those last used before `until`) and the untagged images only they kept. */
