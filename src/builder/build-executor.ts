@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { createHash } from "node:crypto";
 import { mkdtemp, readdir, rmdir, writeFile, rm, lstat, readFile } from "node:fs/promises";
 import { join, posix } from "node:path";
@@ -86,6 +87,11 @@ export interface StepEvent {
   explain?: string;
 }
 
+interface StageOutput {
+  step: number;
+  emit: (m: JsonMessage) => void;
+}
+
 interface StageState {
   imageId: string | null;
   config: ContainerConfig;
@@ -112,7 +118,9 @@ export class StepError extends EngineError {
 export class BuildExecutor {
   readonly results = new Map<number, StageResult>();
   readonly reports: StepReport[] = [];
-  #step = 0;
+  /** Per stage (stages may run at once): its step counter and where its messages go. */
+  readonly #stageCtx = new AsyncLocalStorage<StageOutput>();
+  readonly #mainCtx: StageOutput;
 
   constructor(
     private readonly deps: ExecutorDeps,
@@ -121,22 +129,28 @@ export class BuildExecutor {
     private readonly o: ExecutorOptions,
     private readonly emit: (m: JsonMessage) => void,
     private readonly totalSteps: number,
-  ) {}
+  ) {
+    this.#mainCtx = { step: 0, emit };
+  }
+
+  #ctx(): StageOutput {
+    return this.#stageCtx.getStore() ?? this.#mainCtx;
+  }
 
   /** A classic-builder text line (left out in events mode, where step events carry the same facts). */
   #say(text: string): void {
-    if (!this.o.events) this.emit({ stream: text });
+    if (!this.o.events) this.#ctx().emit({ stream: text });
   }
 
   /** Output of a RUN step's container. */
   #output(text: string, stderr: boolean): void {
-    this.emit({ stream: stderr && !this.o.events ? `\u001b[91m${text}\u001b[0m` : text });
+    this.#ctx().emit({ stream: stderr && !this.o.events ? `\u001b[91m${text}\u001b[0m` : text });
   }
 
   #begin(instruction: string): void {
-    ++this.#step;
-    this.#say(`Step ${this.#step}/${this.totalSteps} : ${instruction}\n`);
-    if (this.o.events) this.#event({ step: this.#step, total: this.totalSteps, instruction, state: "running" });
+    const step = ++this.#ctx().step;
+    this.#say(`Step ${step}/${this.totalSteps} : ${instruction}\n`);
+    if (this.o.events) this.#event({ step, total: this.totalSteps, instruction, state: "running" });
   }
 
   #report(r: StepReport): void {
@@ -150,7 +164,7 @@ export class BuildExecutor {
   }
 
   #event(e: StepEvent): void {
-    this.emit({ id: "berth.step", aux: e });
+    this.#ctx().emit({ id: "berth.step", aux: e });
   }
 
   #check(): void {
@@ -161,11 +175,25 @@ export class BuildExecutor {
   metaArgSteps(): void {
     for (const a of this.df.metaArgs) {
       this.#begin(a.original);
-      if (this.o.events) this.#event({ step: this.#step, total: this.totalSteps, instruction: a.original, state: "cached", ms: 0 });
+      if (this.o.events) this.#event({ step: this.#ctx().step, total: this.totalSteps, instruction: a.original, state: "cached", ms: 0 });
     }
   }
 
-  async runStage(stage: Stage, extraInstructions: Instruction[] = []): Promise<StageResult> {
+  /** The steps this executor has numbered so far (meta ARGs, and stages run without `out`). */
+  get stepsSoFar(): number {
+    return this.#mainCtx.step;
+  }
+
+  /**
+   * Build one stage. With `out`, its steps are numbered from out.firstStep and its messages go to
+   * out.emit, so stages can build at the same time; without, they follow the steps before.
+   */
+  async runStage(stage: Stage, extraInstructions: Instruction[] = [], out?: { firstStep: number; emit: (m: JsonMessage) => void }): Promise<StageResult> {
+    if (!out) return this.#runStage(stage, extraInstructions);
+    return this.#stageCtx.run({ step: out.firstStep - 1, emit: out.emit }, () => this.#runStage(stage, extraInstructions));
+  }
+
+  async #runStage(stage: Stage, extraInstructions: Instruction[]): Promise<StageResult> {
     this.#check();
     const t0 = Date.now();
     this.#begin(stage.from.original);
@@ -184,7 +212,7 @@ export class BuildExecutor {
       baseCfg = got.config;
     }
     if (imageId) this.#say(` ---> ${shortHex(imageId)}\n`);
-    this.#report({ step: this.#step, instruction: stage.from.original, cached: true, imageId, ms: Date.now() - t0 });
+    this.#report({ step: this.#ctx().step, instruction: stage.from.original, cached: true, imageId, ms: Date.now() - t0 });
     const state: StageState = {
       imageId, config: structuredClone(baseCfg?.config ?? {}),
       args: new StageArgs(this.o.globalArgs, this.o.buildArgs), cmdSet: false, author: baseCfg?.author ?? "",
@@ -358,7 +386,7 @@ export class BuildExecutor {
     state: StageState, inputs: StepInputs, config: ContainerConfig, counted: boolean, t0: number, text: string, build: () => Promise<string>,
   ): Promise<void> {
     const key = cacheKey(inputs);
-    const step = this.#step;
+    const step = this.#ctx().step;
     const explain = this.o.explain ? `${describeInputs(inputs)} => ${key.slice(0, 12)}` : undefined;
     if (explain) this.#say(` ---> Cache key: ${explain}\n`);
     state.comment = stepComment(inputs);

@@ -8,12 +8,14 @@ import type { Readable } from "node:stream";
 import { BuildCache } from "../builder/cache/build-cache.js";
 import type { CacheSource } from "../builder/cache/cache-from.js";
 import { BuildExecutor, StepError, shortHex, type StepReport } from "../builder/build-executor.js";
+import { OrderedOutput } from "../builder/ordered-output.js";
+import { runStages } from "../builder/run-stages.js";
 import { receiveContext } from "../builder/context/build-context.js";
 import { fetchRemoteContext } from "../builder/context/remote-context.js";
 import { IgnoreMatcher } from "../spec/dockerignore.js";
 import { StatCache } from "../builder/context/stat-cache.js";
 import {
-  effectiveArgs, parseDockerfile, stagesNeededFor, unusedBuildArgs, type Instruction,
+  effectiveArgs, parseDockerfile, stageDependencies, stagesNeededFor, unusedBuildArgs, type Instruction,
 } from "../builder/dockerfile/index.js";
 import { EngineError, invalidArgument, isKind } from "../errdefs/index.js";
 import type { Filters, JsonMessage } from "../spec/engine.js";
@@ -23,6 +25,9 @@ import type { Logger } from "../util/index.js";
 import { hostArchitecture } from "../images/index.js";
 import type { LocalImagesService } from "./images-service.js";
 import type { ContainersService } from "./types.js";
+
+/** Stages built at the same time, at most (a 2-core machine gains little from more). */
+const STAGE_CONCURRENCY = 2;
 
 export interface BuildOptions {
   /** Path of the Dockerfile inside the context (default "Dockerfile"). */
@@ -198,6 +203,10 @@ export class BuildService {
         extra.push(parseDockerfile(`FROM scratch\n${line}\n`).stages[0]!.instructions[0]!);
       }
       const cacheFrom = await this.#cacheSources(opts.cacheFrom ?? [], emit);
+      // One failed stage cancels the stages building beside it.
+      const stagesAc = new AbortController();
+      if (opts.signal?.aborted) stagesAc.abort();
+      opts.signal?.addEventListener("abort", () => stagesAc.abort(), { once: true });
       const total = df.metaArgs.length + extra.length + needed.reduce((n, i) => n + 1 + df.stages[i]!.instructions.length, 0);
       const exec = new BuildExecutor(
         { images: this.#o.images, containers: this.#o.containers, cache, tmpRoot: this.#tmp, logger: this.#log, ...(this.#o.pullImage ? { pullImage: this.#o.pullImage } : {}) },
@@ -208,7 +217,7 @@ export class BuildService {
           rm: opts.rm ?? true, forceRm: !!opts.forceRm, platform: `linux/${hostArchitecture()}`, cacheFrom,
           ...(opts.networkMode ? { networkMode: opts.networkMode } : {}), ...(opts.shmSize ? { shmSize: opts.shmSize } : {}),
           ...(opts.memory ? { memory: opts.memory } : {}), ...(opts.extraHosts?.length ? { extraHosts: opts.extraHosts } : {}),
-          ...(opts.signal ? { signal: opts.signal } : {}),
+          signal: stagesAc.signal,
         },
         (m) => emit(m), total,
       );
@@ -222,9 +231,26 @@ export class BuildService {
       }
       exec.metaArgSteps();
       let final: string | null = null;
+      // Independent stages build at the same time (two at most); their messages come out in stage order.
+      const output = new OrderedOutput(needed.length, emit, this.#tmp);
+      const firstStep = new Map<number, number>();
+      let next = exec.stepsSoFar + 1;
       for (const i of needed) {
-        const r = await exec.runStage(df.stages[i]!, i === target.index ? extra : []);
-        if (i === target.index) final = r.imageId;
+        firstStep.set(i, next);
+        next += 1 + df.stages[i]!.instructions.length + (i === target.index ? extra.length : 0);
+      }
+      try {
+        await runStages(needed, (i) => stageDependencies(df, i, { globalArgs }), async (i) => {
+          const ch = needed.indexOf(i);
+          try {
+            const r = await exec.runStage(df.stages[i]!, i === target.index ? extra : [], { firstStep: firstStep.get(i)!, emit: (m) => output.emit(ch, m) });
+            if (i === target.index) final = r.imageId;
+          } finally {
+            output.close(ch);
+          }
+        }, { concurrency: STAGE_CONCURRENCY, abort: () => stagesAc.abort() });
+      } finally {
+        output.dispose();
       }
       if (!final) throw invalidArgument("No image was generated. Is your Dockerfile empty?");
       const unused = unusedBuildArgs(df, buildArgs);
@@ -265,7 +291,27 @@ export class BuildService {
     return out;
   }
 
-  /** builder prune: drop cache records (all, or those last used before `until`) and the untagged images only they kept. */
+  /** Images that tagged images and containers are made of: them and their parent chains (the steps that built them). */
+  async #liveImages(): Promise<Set<string>> {
+    const all = await this.#o.images.list({ all: true });
+    const parentOf = new Map(all.map((i) => [i.Id, i.ParentId]));
+    const live = new Set<string>();
+    const keep = (id: string | undefined) => {
+      for (let cur = id; cur && !live.has(cur); cur = parentOf.get(cur)) live.add(cur);
+    };
+    for (const i of all) {
+      const tagged = (i.RepoTags ?? []).some((t) => t !== "<none>:<none>") || (i.RepoDigests ?? []).some((t) => !t.startsWith("<none>"));
+      if (tagged || i.Containers > 0) keep(i.Id);
+    }
+    for (const c of await this.#o.containers.list({ all: true })) keep(c.ImageID);
+    return live;
+  }
+
+  /**
+   * builder prune: drop cache records and the untagged images only they kept. Like Docker, without
+   * `all` only dangling records (no tagged image or container is built on their step); with `all`
+   * every record; `until` and `id` filters narrow either.
+   */
   async prune(opts: { all?: boolean; filters?: Filters } = {}): Promise<{ CachesDeleted: string[]; SpaceReclaimed: number }> {
     const { cache } = await this.init();
     for (const k of Object.keys(opts.filters ?? {})) {
@@ -277,7 +323,10 @@ export class BuildService {
     const before = (await this.#o.images.df()).layersSize;
     const deleted: string[] = [];
     const images = new Set<string>();
+    // Without --all only dangling records go: those whose step image no tagged image or container builds on.
+    const live = opts.all ? null : await this.#liveImages();
     for (const r of cache.list()) {
+      if (live?.has(r.imageId)) continue;
       if (cutoff !== null && Date.parse(r.lastUsed) >= cutoff) continue;
       if (ids && !ids.some((i) => r.key.startsWith(i))) continue;
       await cache.delete(r.key);
