@@ -1,6 +1,6 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { startDaemon, makeBusyboxImage, type TestDaemon } from "../helpers/daemon.js";
 
@@ -61,4 +61,5 @@ test("COPY --parents with a missing source: Docker's error, nothing tagged, no c
   assert.match(r.stderr, /file not found in build context or excluded by \.dockerignore: stat \.\/x\/\.\/missing\.txt: file does not exist/);
   assert.equal((await d.api("GET", "/images/parents:bad/json")).status, 404);
   assert.equal((await d.docker(["ps", "-aq"])).stdout.trim(), "");
+  assert.deepEqual(await readdir(join(d.root, "data", "builder", "tmp")), [], "no context, mount or scratch dir left");
 });
