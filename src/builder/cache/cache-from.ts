@@ -9,7 +9,7 @@ export interface CacheSource {
   config: ImageConfig;
 }
 
-const PREFIX = "berth.build.v1 step=";
+const PREFIX = "berth.build.v1 ";
 
 /**
  * The history comment a build step writes: its cache key without the parent image id. Image ids
@@ -17,7 +17,8 @@ const PREFIX = "berth.build.v1 step=";
  * instead by its layers and history being a prefix of the cache source's.
  */
 export function stepComment(inputs: StepInputs): string {
-  return `${PREFIX}${cacheKey({ ...inputs, parent: "" })}`;
+  // 128 bits: enough to tell steps apart (the parent is matched structurally), short in `docker history`.
+  return `${PREFIX}${cacheKey({ ...inputs, parent: "" }).slice(0, 32)}`;
 }
 
 /**
