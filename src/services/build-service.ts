@@ -19,6 +19,7 @@ import {
 } from "../builder/dockerfile/index.js";
 import { EngineError, invalidArgument, isKind } from "../errdefs/index.js";
 import type { Filters, JsonMessage } from "../spec/engine.js";
+import type { ImageConfig } from "../spec/oci-image.js";
 import { familiarString, parseTaggedReference } from "../spec/reference.js";
 import { unmountAll } from "../sys/mount.js";
 import type { Logger } from "../util/index.js";
@@ -291,20 +292,34 @@ export class BuildService {
     return out;
   }
 
-  /** Images that tagged images and containers are made of: them and their parent chains (the steps that built them). */
-  async #liveImages(): Promise<Set<string>> {
+  /**
+   * Whether an image is one that tagged images and containers are made of: one of them, on their
+   * parent chains (the steps that built them), or, for images without a parent record (restored from
+   * a --cache-from image), a prefix of one of them by layers and history.
+   */
+  async #liveImages(): Promise<(id: string) => Promise<boolean>> {
     const all = await this.#o.images.list({ all: true });
     const parentOf = new Map(all.map((i) => [i.Id, i.ParentId]));
-    const live = new Set<string>();
+    const chained = new Set<string>();
+    const roots = new Set<string>();
     const keep = (id: string | undefined) => {
-      for (let cur = id; cur && !live.has(cur); cur = parentOf.get(cur)) live.add(cur);
+      if (id) roots.add(id);
+      for (let cur = id; cur && !chained.has(cur); cur = parentOf.get(cur)) chained.add(cur);
     };
     for (const i of all) {
       const tagged = (i.RepoTags ?? []).some((t) => t !== "<none>:<none>") || (i.RepoDigests ?? []).some((t) => !t.startsWith("<none>"));
       if (tagged || i.Containers > 0) keep(i.Id);
     }
     for (const c of await this.#o.containers.list({ all: true })) keep(c.ImageID);
-    return live;
+    const configOf = async (id: string) => (await this.#o.images.imageConfig(id).catch(() => null))?.config ?? null;
+    let rootConfigs: ImageConfig[] | null = null;
+    return async (id) => {
+      if (chained.has(id)) return true;
+      const cfg = await configOf(id);
+      if (!cfg) return false;
+      rootConfigs ??= (await Promise.all([...roots].map(configOf))).filter((c): c is ImageConfig => c !== null);
+      return rootConfigs.some((root) => isPrefixImage(cfg, root));
+    };
   }
 
   /**
@@ -326,7 +341,7 @@ export class BuildService {
     // Without --all only dangling records go: those whose step image no tagged image or container builds on.
     const live = opts.all ? null : await this.#liveImages();
     for (const r of cache.list()) {
-      if (live?.has(r.imageId)) continue;
+      if (live && (await live(r.imageId))) continue;
       if (cutoff !== null && Date.parse(r.lastUsed) >= cutoff) continue;
       if (ids && !ids.some((i) => r.key.startsWith(i))) continue;
       await cache.delete(r.key);
@@ -366,6 +381,17 @@ export class BuildService {
     }
     return out;
   }
+}
+
+/** `a`'s layers and history begin `b`'s: b was built on a. */
+function isPrefixImage(a: ImageConfig, b: ImageConfig): boolean {
+  const ad = a.rootfs?.diff_ids ?? [];
+  const bd = b.rootfs?.diff_ids ?? [];
+  const ah = a.history ?? [];
+  const bh = b.history ?? [];
+  if (ad.length > bd.length || ah.length > bh.length || ah.length === 0) return false;
+  if (!ad.every((d, i) => d === bd[i])) return false;
+  return ah.every((h, i) => JSON.stringify(h) === JSON.stringify(bh[i]));
 }
 
 function parseUntil(s: string): number {

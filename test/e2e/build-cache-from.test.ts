@@ -49,6 +49,11 @@ test("--cache-from: a saved and loaded image seeds the cache on a fresh daemon; 
   assert.equal((await d2.docker(["run", "--rm", "cf:2"])).stdout, "hello\nran-the-step\n");
   const layers = async (d: TestDaemon, ref: string) => (await d.docker(["inspect", "-f", "{{json .RootFS.Layers}}", ref])).stdout;
   assert.equal(await layers(d2, "cf:2"), await layers(d1, "cf:1"), "the same layers, none rebuilt");
+  const records = async () => (JSON.parse((await d2.api("GET", "/system/df")).body) as { BuildCache: unknown[] }).BuildCache.length;
+  const kept = await records();
+  assert.equal(kept, 4, "the restored steps are in the local cache");
+  assert.equal((await d2.docker(["builder", "prune", "-f"])).code, 0);
+  assert.equal(await records(), kept, "the restored steps of a tagged image are not dangling");
 
   // Through berth build: a changed COPY source rebuilds from that step on, and says why.
   await writeFile(join(ctx, "a.txt"), "changed\n");
