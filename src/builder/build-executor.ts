@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { createHash } from "node:crypto";
 import { mkdtemp, readdir, rmdir, writeFile, rm, lstat, readFile } from "node:fs/promises";
 import { join, posix } from "node:path";
@@ -12,10 +13,12 @@ import type { ImageConfig } from "../spec/oci-image.js";
 import { mountAll, unmountAll } from "../sys/mount.js";
 import { newId, shortId, type Logger } from "../util/index.js";
 import { BuildCache, cacheKey, sourcesDigest, type StepInputs } from "./cache/build-cache.js";
+import { matchCacheSource, restoredImageConfig, stepComment, type CacheSource } from "./cache/cache-from.js";
 import type { BuildContext } from "./context/build-context.js";
 import { copyDestination, writeCopy } from "./copy/write-copy.js";
 import { fetchSources } from "./copy/fetch-sources.js";
-import { cleanSource, scanTree, selectionFiles, selectSources, type SourceTree } from "./copy/source-tree.js";
+import { cleanSource, scanTree, selectionFiles, selectSources, type SelectedSource, type SourceTree } from "./copy/source-tree.js";
+import { parentsDestination, parentsSource } from "./copy/parents-path.js";
 import {
   DEFAULT_SHELL, StageArgs, commandFor, expandInstruction, resolveStage, runPlanFor,
   type Dockerfile, type Instruction, type Stage, type CopyInstruction, type AddInstruction, type RunInstruction,
@@ -49,6 +52,8 @@ export interface ExecutorOptions {
   memory?: number;
   extraHosts?: string[];
   platform: string;
+  /** Images whose history can stand in for steps (--cache-from). */
+  cacheFrom?: CacheSource[];
   signal?: AbortSignal;
 }
 
@@ -82,6 +87,11 @@ export interface StepEvent {
   explain?: string;
 }
 
+interface StageOutput {
+  step: number;
+  emit: (m: JsonMessage) => void;
+}
+
 interface StageState {
   imageId: string | null;
   config: ContainerConfig;
@@ -90,6 +100,8 @@ interface StageState {
   author: string;
   rebuilt: boolean;
   first: boolean;
+  /** The history comment (step key) of the step being built. */
+  comment?: string;
 }
 
 /** A build step failure that carries the exit code of a failed RUN (errorDetail.code). */
@@ -106,7 +118,9 @@ export class StepError extends EngineError {
 export class BuildExecutor {
   readonly results = new Map<number, StageResult>();
   readonly reports: StepReport[] = [];
-  #step = 0;
+  /** Per stage (stages may run at once): its step counter and where its messages go. */
+  readonly #stageCtx = new AsyncLocalStorage<StageOutput>();
+  readonly #mainCtx: StageOutput;
 
   constructor(
     private readonly deps: ExecutorDeps,
@@ -115,22 +129,28 @@ export class BuildExecutor {
     private readonly o: ExecutorOptions,
     private readonly emit: (m: JsonMessage) => void,
     private readonly totalSteps: number,
-  ) {}
+  ) {
+    this.#mainCtx = { step: 0, emit };
+  }
+
+  #ctx(): StageOutput {
+    return this.#stageCtx.getStore() ?? this.#mainCtx;
+  }
 
   /** A classic-builder text line (left out in events mode, where step events carry the same facts). */
   #say(text: string): void {
-    if (!this.o.events) this.emit({ stream: text });
+    if (!this.o.events) this.#ctx().emit({ stream: text });
   }
 
   /** Output of a RUN step's container. */
   #output(text: string, stderr: boolean): void {
-    this.emit({ stream: stderr && !this.o.events ? `\u001b[91m${text}\u001b[0m` : text });
+    this.#ctx().emit({ stream: stderr && !this.o.events ? `\u001b[91m${text}\u001b[0m` : text });
   }
 
   #begin(instruction: string): void {
-    ++this.#step;
-    this.#say(`Step ${this.#step}/${this.totalSteps} : ${instruction}\n`);
-    if (this.o.events) this.#event({ step: this.#step, total: this.totalSteps, instruction, state: "running" });
+    const step = ++this.#ctx().step;
+    this.#say(`Step ${step}/${this.totalSteps} : ${instruction}\n`);
+    if (this.o.events) this.#event({ step, total: this.totalSteps, instruction, state: "running" });
   }
 
   #report(r: StepReport): void {
@@ -144,7 +164,7 @@ export class BuildExecutor {
   }
 
   #event(e: StepEvent): void {
-    this.emit({ id: "berth.step", aux: e });
+    this.#ctx().emit({ id: "berth.step", aux: e });
   }
 
   #check(): void {
@@ -155,11 +175,25 @@ export class BuildExecutor {
   metaArgSteps(): void {
     for (const a of this.df.metaArgs) {
       this.#begin(a.original);
-      if (this.o.events) this.#event({ step: this.#step, total: this.totalSteps, instruction: a.original, state: "cached", ms: 0 });
+      if (this.o.events) this.#event({ step: this.#ctx().step, total: this.totalSteps, instruction: a.original, state: "cached", ms: 0 });
     }
   }
 
-  async runStage(stage: Stage, extraInstructions: Instruction[] = []): Promise<StageResult> {
+  /** The steps this executor has numbered so far (meta ARGs, and stages run without `out`). */
+  get stepsSoFar(): number {
+    return this.#mainCtx.step;
+  }
+
+  /**
+   * Build one stage. With `out`, its steps are numbered from out.firstStep and its messages go to
+   * out.emit, so stages can build at the same time; without, they follow the steps before.
+   */
+  async runStage(stage: Stage, extraInstructions: Instruction[] = [], out?: { firstStep: number; emit: (m: JsonMessage) => void }): Promise<StageResult> {
+    if (!out) return this.#runStage(stage, extraInstructions);
+    return this.#stageCtx.run({ step: out.firstStep - 1, emit: out.emit }, () => this.#runStage(stage, extraInstructions));
+  }
+
+  async #runStage(stage: Stage, extraInstructions: Instruction[]): Promise<StageResult> {
     this.#check();
     const t0 = Date.now();
     this.#begin(stage.from.original);
@@ -178,7 +212,7 @@ export class BuildExecutor {
       baseCfg = got.config;
     }
     if (imageId) this.#say(` ---> ${shortHex(imageId)}\n`);
-    this.#report({ step: this.#step, instruction: stage.from.original, cached: true, imageId, ms: Date.now() - t0 });
+    this.#report({ step: this.#ctx().step, instruction: stage.from.original, cached: true, imageId, ms: Date.now() - t0 });
     const state: StageState = {
       imageId, config: structuredClone(baseCfg?.config ?? {}),
       args: new StageArgs(this.o.globalArgs, this.o.buildArgs), cmdSet: false, author: baseCfg?.author ?? "",
@@ -333,7 +367,7 @@ export class BuildExecutor {
       parent: state.imageId ?? "", kind: instr.kind, instruction: raw.original, resolved, vars, argNames, platform: this.o.platform,
     };
     const createdBy = runArgv ? runCreatedBy(runArgv, vars) : `${shell.join(" ")} #(nop)  ${resolved}`;
-    await this.#cached(state, inputs, counted, t0, raw.original, async () => {
+    await this.#cached(state, inputs, next, counted, t0, raw.original, async () => {
       if (instr.kind === "RUN") return this.#run(state, instr, runArgv!, next, createdBy);
       if (instr.kind === "WORKDIR") {
         return this.#withRootfs(state.imageId, async (root) => {
@@ -348,24 +382,32 @@ export class BuildExecutor {
   }
 
   /** Look up the step; on a miss explain it, run `build`, record the result. Moves the stage on. */
-  async #cached(state: StageState, inputs: StepInputs, counted: boolean, t0: number, text: string, build: () => Promise<string>): Promise<void> {
+  async #cached(
+    state: StageState, inputs: StepInputs, config: ContainerConfig, counted: boolean, t0: number, text: string, build: () => Promise<string>,
+  ): Promise<void> {
     const key = cacheKey(inputs);
+    const step = this.#ctx().step;
     const explain = this.o.explain ? `${describeInputs(inputs)} => ${key.slice(0, 12)}` : undefined;
     if (explain) this.#say(` ---> Cache key: ${explain}\n`);
+    state.comment = stepComment(inputs);
     let reason: string;
     if (this.o.noCache) reason = "cache disabled (--no-cache)";
     else {
       const hit = this.deps.cache.get(key);
-      if (hit && (await this.#imageExists(hit.imageId))) {
-        await this.deps.cache.touch(key);
+      let id = hit && (await this.#imageExists(hit.imageId)) ? hit.imageId : null;
+      if (hit && !id) await this.deps.cache.delete(key);
+      if (!id) {
+        id = await this.#fromCacheSources(state, config, state.comment);
+        if (id) await this.deps.cache.put(key, inputs, id);
+      } else await this.deps.cache.touch(key);
+      if (id) {
         this.#say(" ---> Using cache\n");
-        this.#say(` ---> ${shortHex(hit.imageId)}\n`);
-        state.imageId = hit.imageId;
+        this.#say(` ---> ${shortHex(id)}\n`);
+        state.imageId = id;
         state.first = false;
-        if (counted) this.#report({ step: this.#step, instruction: text, cached: true, imageId: hit.imageId, ms: Date.now() - t0, ...(explain ? { explain } : {}) });
+        if (counted) this.#report({ step, instruction: text, cached: true, imageId: id, ms: Date.now() - t0, ...(explain ? { explain } : {}) });
         return;
       }
-      if (hit) await this.deps.cache.delete(key);
       reason = await this.deps.cache.explain(inputs, { parentRebuilt: state.rebuilt, firstInStage: state.first });
     }
     this.#say(` ---> Cache miss: ${text}: ${reason}\n`);
@@ -375,7 +417,25 @@ export class BuildExecutor {
     state.imageId = id;
     state.rebuilt = true;
     state.first = false;
-    if (counted) this.#report({ step: this.#step, instruction: text, cached: false, reason, imageId: id, ms: Date.now() - t0, ...(explain ? { explain } : {}) });
+    if (counted) this.#report({ step, instruction: text, cached: false, reason, imageId: id, ms: Date.now() - t0, ...(explain ? { explain } : {}) });
+  }
+
+  /** A --cache-from image whose history continues the parent with this step: restore that step's image. */
+  async #fromCacheSources(state: StageState, config: ContainerConfig, comment: string): Promise<string | null> {
+    if (!this.o.cacheFrom?.length) return null;
+    const parent = state.imageId ? (await this.deps.images.imageConfig(state.imageId)).config : null;
+    for (const src of this.o.cacheFrom) {
+      const hit = matchCacheSource(parent, src.config, comment);
+      if (!hit) continue;
+      const cfg = restoredImageConfig(parent, src.config, hit, config);
+      return this.deps.images.addImage({
+        config: Buffer.from(JSON.stringify(cfg)),
+        // Every layer is already present: the parent's, and the matched one from the cache source.
+        openLayer: async (i) => { throw invalidArgument(`cache-from ${src.ref}: layer ${i} is missing`); },
+        ...(this.o.signal ? { signal: this.o.signal } : {}),
+      });
+    }
+    return null;
   }
 
   async #imageExists(id: string): Promise<boolean> {
@@ -392,6 +452,7 @@ export class BuildExecutor {
   #commit(state: StageState, layer: Readable | string | null, config: ContainerConfig, createdBy: string): Promise<string> {
     return this.deps.images.commitLayer({
       parent: state.imageId, ...(typeof layer === "string" ? { layer: null, snapshot: layer } : { layer }), config, createdBy,
+      ...(state.comment ? { historyComment: state.comment } : {}),
       ...(state.author ? { author: state.author } : {}),
       ...(this.o.signal ? { signal: this.o.signal } : {}),
     });
@@ -489,9 +550,11 @@ export class BuildExecutor {
     const flags = [
       ...(from !== undefined ? [`--from=${from}`] : []), ...(c.chown ? [`--chown=${c.chown}`] : []),
       ...(c.chmod ? [`--chmod=${c.chmod}`] : []), ...c.exclude.map((x) => `--exclude=${x}`),
+      // The pivots decide where files land, so they are part of the step's identity.
+      ...(c.parents ? [`--parents=${c.sources.map((s) => parentsSource(s).pivot || ".").join(",")}`] : []),
     ];
     const run = async (tree: SourceTree, keepOwner: boolean, sources: readonly string[] = c.sources, remote = false): Promise<void> => {
-      const selected = sources.length > 0 ? selectSources(tree, sources, what) : [];
+      const selected = sources.length > 0 ? selectSources(tree, sources, what, { parents: c.parents && !remote }) : [];
       const files = selectionFiles(tree, selected, c.exclude);
       for (const h of c.heredocs) files.push([`<<${h.name}`, sha(h.content)]);
       const digest = sourcesDigest(files);
@@ -503,7 +566,7 @@ export class BuildExecutor {
         sources: { digest, files },
       };
       const createdBy = `${shell.join(" ")} #(nop) ${what} ${flags.join(" ")}${flags.length ? " " : ""}${srcLabel} in ${c.dest} `;
-      await this.#cached(state, inputs, counted, t0, raw.original, () =>
+      await this.#cached(state, inputs, state.config, counted, t0, raw.original, () =>
         this.#withRootfs(state.imageId, async (root) => {
           if (tree.kind === "context") await this.ctx.materialize(this.o.signal);
           const owner = c.chown ? await resolveChown(root, c.chown) : undefined;
@@ -559,7 +622,7 @@ export class BuildExecutor {
   }
 
   /** ADD: local tar archives (any usual compression) are extracted at the destination instead of copied. */
-  async #extractArchives(root: string, tree: SourceTree, selected: readonly { rel: string; isDir: boolean }[], dest: { path: string; isDir: boolean }): Promise<void> {
+  async #extractArchives(root: string, tree: SourceTree, selected: readonly SelectedSource[], dest: { path: string; isDir: boolean }): Promise<void> {
     const { extractArchive } = await import("../images/layer/index.js");
     const { createReadStream } = await import("node:fs");
     for (const s of selected) {
@@ -567,11 +630,12 @@ export class BuildExecutor {
       // writeCopy placed the archive file itself; replace it by its contents.
       let placed = dest.path;
       const st = await lstat(await resolveInRoot(root, placed)).catch(() => null);
-      if (dest.isDir || st?.isDirectory()) placed = posix.join(placed, posix.basename(s.rel));
+      if (s.pivot !== undefined) placed = parentsDestination(dest.path, s.rel, s.pivot);
+      else if (dest.isDir || st?.isDirectory()) placed = posix.join(placed, posix.basename(s.rel));
       await rm(await resolveInRoot(root, placed, { followLast: false }), { force: true });
       const dir = dest.isDir || st?.isDirectory() ? dest.path : dest.path;
       await mkdirAll(root, dir);
-      await extractArchive(createReadStream(join(tree.root, s.rel)), root, dir);
+      await extractArchive(createReadStream(join(tree.root, s.rel)), root, s.pivot !== undefined ? posix.dirname(parentsDestination(dest.path, s.rel, s.pivot)) : dir);
     }
   }
 

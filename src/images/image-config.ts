@@ -15,6 +15,8 @@ export interface NewImageOptions {
   created: string;
   createdBy?: string;
   comment?: string;
+  /** A comment on the new history entry only (the image's own comment stays unset). */
+  historyComment?: string;
   author?: string;
 }
 
@@ -23,7 +25,7 @@ export function newImageConfig(parent: ImageConfig | null, o: NewImageOptions): 
   const entry: HistoryEntry = { created: o.created };
   if (o.author) entry.author = o.author;
   if (o.createdBy) entry.created_by = o.createdBy;
-  if (o.comment) entry.comment = o.comment;
+  if (o.historyComment ?? o.comment) entry.comment = o.historyComment ?? o.comment;
   if (o.diffId === null) entry.empty_layer = true;
   history.push(entry);
   const cfg: ImageConfig = {

@@ -6,22 +6,29 @@ import { mkdir, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { BuildCache } from "../builder/cache/build-cache.js";
+import type { CacheSource } from "../builder/cache/cache-from.js";
 import { BuildExecutor, StepError, shortHex, type StepReport } from "../builder/build-executor.js";
+import { OrderedOutput } from "../builder/ordered-output.js";
+import { runStages } from "../builder/run-stages.js";
 import { receiveContext } from "../builder/context/build-context.js";
 import { fetchRemoteContext } from "../builder/context/remote-context.js";
 import { IgnoreMatcher } from "../spec/dockerignore.js";
 import { StatCache } from "../builder/context/stat-cache.js";
 import {
-  effectiveArgs, parseDockerfile, stagesNeededFor, unusedBuildArgs, type Instruction,
+  effectiveArgs, parseDockerfile, stageDependencies, stagesNeededFor, unusedBuildArgs, type Instruction,
 } from "../builder/dockerfile/index.js";
 import { EngineError, invalidArgument, isKind } from "../errdefs/index.js";
 import type { Filters, JsonMessage } from "../spec/engine.js";
+import type { ImageConfig } from "../spec/oci-image.js";
 import { familiarString, parseTaggedReference } from "../spec/reference.js";
 import { unmountAll } from "../sys/mount.js";
 import type { Logger } from "../util/index.js";
 import { hostArchitecture } from "../images/index.js";
 import type { LocalImagesService } from "./images-service.js";
 import type { ContainersService } from "./types.js";
+
+/** Stages built at the same time, at most (a 2-core machine gains little from more). */
+const STAGE_CONCURRENCY = 2;
 
 export interface BuildOptions {
   /** Path of the Dockerfile inside the context (default "Dockerfile"). */
@@ -196,6 +203,11 @@ export class BuildService {
         const line = `LABEL ${labels.map(([k, v]) => `${JSON.stringify(k)}=${JSON.stringify(v)}`).join(" ")}`;
         extra.push(parseDockerfile(`FROM scratch\n${line}\n`).stages[0]!.instructions[0]!);
       }
+      const cacheFrom = await this.#cacheSources(opts.cacheFrom ?? [], emit);
+      // One failed stage cancels the stages building beside it.
+      const stagesAc = new AbortController();
+      if (opts.signal?.aborted) stagesAc.abort();
+      opts.signal?.addEventListener("abort", () => stagesAc.abort(), { once: true });
       const total = df.metaArgs.length + extra.length + needed.reduce((n, i) => n + 1 + df.stages[i]!.instructions.length, 0);
       const exec = new BuildExecutor(
         { images: this.#o.images, containers: this.#o.containers, cache, tmpRoot: this.#tmp, logger: this.#log, ...(this.#o.pullImage ? { pullImage: this.#o.pullImage } : {}) },
@@ -203,10 +215,10 @@ export class BuildService {
         {
           buildArgs, globalArgs, noCache: !!opts.noCache, pull: !!opts.pull, explain: !!opts.explain, events: !!opts.events,
           ...(opts.secrets ? { secrets: opts.secrets } : {}),
-          rm: opts.rm ?? true, forceRm: !!opts.forceRm, platform: `linux/${hostArchitecture()}`,
+          rm: opts.rm ?? true, forceRm: !!opts.forceRm, platform: `linux/${hostArchitecture()}`, cacheFrom,
           ...(opts.networkMode ? { networkMode: opts.networkMode } : {}), ...(opts.shmSize ? { shmSize: opts.shmSize } : {}),
           ...(opts.memory ? { memory: opts.memory } : {}), ...(opts.extraHosts?.length ? { extraHosts: opts.extraHosts } : {}),
-          ...(opts.signal ? { signal: opts.signal } : {}),
+          signal: stagesAc.signal,
         },
         (m) => emit(m), total,
       );
@@ -220,9 +232,26 @@ export class BuildService {
       }
       exec.metaArgSteps();
       let final: string | null = null;
+      // Independent stages build at the same time (two at most); their messages come out in stage order.
+      const output = new OrderedOutput(needed.length, emit, this.#tmp);
+      const firstStep = new Map<number, number>();
+      let next = exec.stepsSoFar + 1;
       for (const i of needed) {
-        const r = await exec.runStage(df.stages[i]!, i === target.index ? extra : []);
-        if (i === target.index) final = r.imageId;
+        firstStep.set(i, next);
+        next += 1 + df.stages[i]!.instructions.length + (i === target.index ? extra.length : 0);
+      }
+      try {
+        await runStages(needed, (i) => stageDependencies(df, i, { globalArgs }), async (i) => {
+          const ch = needed.indexOf(i);
+          try {
+            const r = await exec.runStage(df.stages[i]!, i === target.index ? extra : [], { firstStep: firstStep.get(i)!, emit: (m) => output.emit(ch, m) });
+            if (i === target.index) final = r.imageId;
+          } finally {
+            output.close(ch);
+          }
+        }, { concurrency: STAGE_CONCURRENCY, abort: () => stagesAc.abort() });
+      } finally {
+        output.dispose();
       }
       if (!final) throw invalidArgument("No image was generated. Is your Dockerfile empty?");
       const unused = unusedBuildArgs(df, buildArgs);
@@ -239,7 +268,65 @@ export class BuildService {
     }
   }
 
-  /** builder prune: drop cache records (all, or those last used before `until`) and the untagged images only they kept. */
+  /**
+   * The --cache-from images. Like Docker, one that is not present is skipped with a warning (a first CI
+   * run has no cache image yet); a malformed reference is an error.
+   */
+  async #cacheSources(refs: readonly string[], emit: (m: JsonMessage) => void): Promise<CacheSource[]> {
+    const out: CacheSource[] = [];
+    for (const ref of refs) {
+      if (!ref) continue;
+      try {
+        if (!/^(sha256:)?[0-9a-f]{12,64}$/.test(ref)) parseTaggedReference(ref);
+      } catch {
+        throw invalidArgument(`invalid reference format: cache-from ${ref}`);
+      }
+      try {
+        const { id, config } = await this.#o.images.imageConfig(ref);
+        out.push({ ref, id, config });
+      } catch (err) {
+        if (!isKind(err, "not-found")) throw err;
+        emit({ stream: `[Warning] cache-from image ${ref} not found: it is not used as a cache source\n` });
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Whether an image is one that tagged images and containers are made of: one of them, on their
+   * parent chains (the steps that built them), or, for images without a parent record (restored from
+   * a --cache-from image), a prefix of one of them by layers and history.
+   */
+  async #liveImages(): Promise<(id: string) => Promise<boolean>> {
+    const all = await this.#o.images.list({ all: true });
+    const parentOf = new Map(all.map((i) => [i.Id, i.ParentId]));
+    const chained = new Set<string>();
+    const roots = new Set<string>();
+    const keep = (id: string | undefined) => {
+      if (id) roots.add(id);
+      for (let cur = id; cur && !chained.has(cur); cur = parentOf.get(cur)) chained.add(cur);
+    };
+    for (const i of all) {
+      const tagged = (i.RepoTags ?? []).some((t) => t !== "<none>:<none>") || (i.RepoDigests ?? []).some((t) => !t.startsWith("<none>"));
+      if (tagged || i.Containers > 0) keep(i.Id);
+    }
+    for (const c of await this.#o.containers.list({ all: true })) keep(c.ImageID);
+    const configOf = async (id: string) => (await this.#o.images.imageConfig(id).catch(() => null))?.config ?? null;
+    let rootConfigs: ImageConfig[] | null = null;
+    return async (id) => {
+      if (chained.has(id)) return true;
+      const cfg = await configOf(id);
+      if (!cfg) return false;
+      rootConfigs ??= (await Promise.all([...roots].map(configOf))).filter((c): c is ImageConfig => c !== null);
+      return rootConfigs.some((root) => isPrefixImage(cfg, root));
+    };
+  }
+
+  /**
+   * builder prune: drop cache records and the untagged images only they kept. Like Docker, without
+   * `all` only dangling records (no tagged image or container is built on their step); with `all`
+   * every record; `until` and `id` filters narrow either.
+   */
   async prune(opts: { all?: boolean; filters?: Filters } = {}): Promise<{ CachesDeleted: string[]; SpaceReclaimed: number }> {
     const { cache } = await this.init();
     for (const k of Object.keys(opts.filters ?? {})) {
@@ -251,7 +338,10 @@ export class BuildService {
     const before = (await this.#o.images.df()).layersSize;
     const deleted: string[] = [];
     const images = new Set<string>();
+    // Without --all only dangling records go: those whose step image no tagged image or container builds on.
+    const live = opts.all ? null : await this.#liveImages();
     for (const r of cache.list()) {
+      if (live && (await live(r.imageId))) continue;
       if (cutoff !== null && Date.parse(r.lastUsed) >= cutoff) continue;
       if (ids && !ids.some((i) => r.key.startsWith(i))) continue;
       await cache.delete(r.key);
@@ -291,6 +381,17 @@ export class BuildService {
     }
     return out;
   }
+}
+
+/** `a`'s layers and history begin `b`'s: b was built on a. */
+function isPrefixImage(a: ImageConfig, b: ImageConfig): boolean {
+  const ad = a.rootfs?.diff_ids ?? [];
+  const bd = b.rootfs?.diff_ids ?? [];
+  const ah = a.history ?? [];
+  const bh = b.history ?? [];
+  if (ad.length > bd.length || ah.length > bh.length || ah.length === 0) return false;
+  if (!ad.every((d, i) => d === bd[i])) return false;
+  return ah.every((h, i) => JSON.stringify(h) === JSON.stringify(bh[i]));
 }
 
 function parseUntil(s: string): number {

@@ -457,6 +457,7 @@ export class LocalImagesService implements ImagesService {
         diffId, config: opts.config, created,
         ...(opts.createdBy !== undefined ? { createdBy: opts.createdBy } : {}),
         ...(opts.comment ? { comment: opts.comment } : {}),
+        ...(opts.historyComment ? { historyComment: opts.historyComment } : {}),
         ...(opts.author ? { author: opts.author } : {}),
       });
       const bytes = Buffer.from(JSON.stringify(cfg));

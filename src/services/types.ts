@@ -29,6 +29,7 @@ export interface CommitLayerOptions {
   config: ContainerConfig;      // the new image's config
   createdBy?: string;           // history created_by
   comment?: string;
+  historyComment?: string;      // on the new history entry only (build steps record their cache key here)
   author?: string;
   tag?: string;                 // reference to point at the new image ("repo:tag")
   signal?: AbortSignal;

@@ -57,3 +57,16 @@ test("a failing RUN ends the build with its code and tags nothing", async () => 
   assert.equal((await d.api("GET", "/images/never:1/json")).status, 404);
   assert.equal((await d.docker(["ps", "-aq"])).stdout.trim(), "", "no build container left");
 });
+
+test("docker build with the Dockerfile on stdin (-f -) or outside the context: the CLI's unterminated context tar is accepted", async () => {
+  const viaStdin = await d.docker(["build", "-f", "-", "-t", "stdin-df:1", ctx], {
+    env: { DOCKER_BUILDKIT: "0" }, input: "FROM busybox\nCOPY a.txt /from-stdin.txt\n",
+  });
+  assert.equal(viaStdin.code, 0, viaStdin.stderr + viaStdin.stdout);
+  assert.match((await d.docker(["run", "--rm", "stdin-df:1", "ls", "/"])).stdout, /from-stdin\.txt/);
+  const outside = join(d.root, "Dockerfile.outside");
+  await writeFile(outside, "FROM busybox\nCOPY a.txt /from-outside.txt\n");
+  const r = await d.docker(["build", "-f", outside, "-t", "outside-df:1", ctx], { env: { DOCKER_BUILDKIT: "0" } });
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  assert.match((await d.docker(["run", "--rm", "outside-df:1", "ls", "/"])).stdout, /from-outside\.txt/);
+});

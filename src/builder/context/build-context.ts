@@ -12,6 +12,7 @@ import { TreeWriter, type PaxHeaders } from "../../images/layer/tree-writer.js";
 import { cleanEntryName } from "../../images/layer/entry-name.js";
 import { IgnoreMatcher } from "../../spec/dockerignore.js";
 import type { StatCache } from "./stat-cache.js";
+import { completeTar } from "./complete-tar.js";
 
 export type ContextEntryType = "file" | "directory" | "symlink" | "link";
 
@@ -176,7 +177,7 @@ export async function receiveContext(
           fh.write(chunk).then(() => cb(null, chunk), cb);
         },
       });
-      await pipeline(decompressStream(src), toSpool, ex, opts.signal ? { signal: opts.signal } : {}).catch((err: unknown) => {
+      await pipeline(decompressStream(src), completeTar(), toSpool, ex, opts.signal ? { signal: opts.signal } : {}).catch((err: unknown) => {
         if ((err as Error)?.name === "AbortError" || opts.signal?.aborted) throw cancelled("build cancelled", { cause: err });
         if (err instanceof Error && !(err instanceof EngineError) && !("code" in err)) throw invalidArgument(`invalid tar stream: ${err.message}`, { cause: err });
         throw err;

@@ -4,6 +4,7 @@ import { lstat, readdir, readlink } from "node:fs/promises";
 import { join, posix } from "node:path";
 import { invalidArgument, notFound } from "../../errdefs/index.js";
 import { globMatch } from "../../images/glob-match.js";
+import { parentsMatch, parentsSource } from "./parents-path.js";
 import { entryHash, type ContextEntry, type ContextEntryType } from "../context/build-context.js";
 
 /** Files COPY/ADD can read: a host directory and a hash for every path in it (relative, "/"-separated). */
@@ -18,6 +19,8 @@ export interface SourceTree {
 export interface SelectedSource {
   rel: string;
   isDir: boolean;
+  /** COPY --parents: the leading part of rel that is not kept at the destination ("" keeps all of it). */
+  pivot?: string;
 }
 
 const GLOB = /[*?[]/;
@@ -31,17 +34,20 @@ export function cleanSource(src: string): string {
 }
 
 /** The sources a COPY names, globs expanded (Go filepath.Match over whole paths), in argument order. */
-export function selectSources(tree: SourceTree, sources: readonly string[], what: string): SelectedSource[] {
+export function selectSources(tree: SourceTree, sources: readonly string[], what: string, o: { parents?: boolean } = {}): SelectedSource[] {
   const out: SelectedSource[] = [];
   for (const s of sources) {
-    const rel = cleanSource(s);
+    const ps = o.parents ? parentsSource(s) : null;
+    const rel = ps ? ps.pattern : cleanSource(s);
+    const extra = ps ? { pivot: ps.pivot } : {};
     if (GLOB.test(rel)) {
-      const hits = [...tree.entries.keys()].filter((k) => globMatch(rel, k)).sort();
-      for (const h of hits) out.push({ rel: h, isDir: tree.entries.get(h)!.type === "directory" });
+      const match = ps ? (k: string) => parentsMatch(rel, k) : (k: string) => globMatch(rel, k);
+      const hits = [...tree.entries.keys()].filter(match).sort();
+      for (const h of hits) out.push({ rel: h, isDir: tree.entries.get(h)!.type === "directory", ...extra });
       continue;
     }
     if (rel === "") {
-      out.push({ rel, isDir: true });
+      out.push({ rel, isDir: true, ...extra });
       continue;
     }
     const e = tree.entries.get(rel);
@@ -51,7 +57,7 @@ export function selectSources(tree: SourceTree, sources: readonly string[], what
       }
       throw notFound(`${what} failed: stat ${s}: file does not exist`);
     }
-    out.push({ rel, isDir: e.type === "directory" });
+    out.push({ rel, isDir: e.type === "directory", ...extra });
   }
   if (out.length === 0) throw invalidArgument(`${what} failed: no source files were specified`);
   return out;

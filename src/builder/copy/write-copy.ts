@@ -5,6 +5,7 @@ import { lchown, lstat, mkdir } from "node:fs/promises";
 import { join, posix } from "node:path";
 import { invalidArgument } from "../../errdefs/index.js";
 import { resolveInRoot } from "../../images/layer/index.js";
+import { parentsDestination } from "./parents-path.js";
 import type { SelectedSource, SourceTree } from "./source-tree.js";
 
 export interface CopyOptions {
@@ -28,12 +29,23 @@ export async function writeCopy(
   tree: SourceTree, selected: readonly SelectedSource[], dest: { path: string; isDir: boolean }, root: string, o: CopyOptions, what: string,
 ): Promise<void> {
   const multiple = selected.length > 1;
-  if (multiple && !dest.isDir) {
+  if (multiple && !dest.isDir && !selected.every((s) => s.pivot !== undefined)) {
     throw invalidArgument(`When using ${what} with more than one source file, the destination must be a directory and end with a /`);
   }
   const excluded = (rel: string) => (o.excludes ?? []).some((x) => posix.basename(rel) === x || matchSimple(x, rel));
   for (const s of selected) {
     const srcHost = s.rel === "" ? tree.root : join(tree.root, s.rel);
+    if (s.pivot !== undefined) {
+      // --parents: the destination is a directory and the source keeps its path below the pivot.
+      const target = parentsDestination(dest.path, s.rel, s.pivot);
+      if (s.isDir) {
+        copyChildren(srcHost, await ensureDir(root, target, o), "", o, excluded);
+        continue;
+      }
+      const parentHost = await ensureDir(root, posix.dirname(target), o);
+      copyEntry(srcHost, join(parentHost, posix.basename(target)), o, excluded, "");
+      continue;
+    }
     if (s.isDir) {
       const dirHost = await ensureDir(root, dest.path, o);
       copyChildren(srcHost, dirHost, "", o, excluded);

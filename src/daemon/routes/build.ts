@@ -64,6 +64,19 @@ function secretsOf(req: ApiRequest): Record<string, Buffer> | undefined {
   return out;
 }
 
+/** A JSON array of strings (cachefrom); a bare string is taken as a one-item list. */
+function stringList(raw: string, name: string): string[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    return [raw];
+  }
+  if (typeof parsed === "string") return [parsed];
+  if (!Array.isArray(parsed) || !parsed.every((x) => typeof x === "string")) throw invalidArgument(`invalid ${name} parameter: not a JSON array of strings`);
+  return parsed as string[];
+}
+
 function buildOptions(req: ApiRequest): BuildOptions {
   const q = req.query;
   const cacheFrom = q.get("cachefrom");
@@ -78,7 +91,7 @@ function buildOptions(req: ApiRequest): BuildOptions {
     quiet: q.bool("q"),
     rm: q.get("rm") === undefined ? true : q.bool("rm"),
     forceRm: q.bool("forcerm"),
-    cacheFrom: cacheFrom ? (JSON.parse(cacheFrom) as string[]) : undefined,
+    cacheFrom: cacheFrom ? stringList(cacheFrom, "cachefrom") : undefined,
     networkMode: q.get("networkmode") || undefined,
     shmSize: q.int("shmsize"),
     memory: q.int("memory"),

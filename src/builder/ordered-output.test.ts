@@ -1,0 +1,31 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { JsonMessage } from "../spec/engine.js";
+import { OrderedOutput } from "./ordered-output.js";
+
+test("OrderedOutput: the first open channel is live, later ones are replayed in order (spilled to a file when large)", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), "ordered-"));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const out: string[] = [];
+  const o = new OrderedOutput(3, (m: JsonMessage) => out.push(m.stream!), dir);
+  o.emit(1, { stream: "b1" });
+  o.emit(0, { stream: "a1" });
+  const big = "é".repeat(1000);
+  for (let i = 0; i < 400; i++) o.emit(2, { stream: `c${i}${big}` });
+  assert.equal((await readdir(dir)).length, 1, "channel 2 went to a spill file");
+  o.emit(1, { stream: "b2" });
+  assert.deepEqual(out, ["a1"]);
+  o.close(1);
+  assert.deepEqual(out, ["a1"], "channel 0 is still live");
+  o.emit(0, { stream: "a2" });
+  o.close(0);
+  assert.deepEqual(out.slice(0, 4), ["a1", "a2", "b1", "b2"]);
+  assert.equal(out.length, 404);
+  assert.equal(out[403], `c399${big}`);
+  assert.deepEqual(await readdir(dir), [], "spill file removed after replay");
+  o.emit(2, { stream: "live" });
+  assert.equal(out[404], "live");
+});
