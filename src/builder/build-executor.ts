@@ -24,6 +24,7 @@ import {
   type Dockerfile, type Instruction, type Stage, type CopyInstruction, type AddInstruction, type RunInstruction,
 } from "./dockerfile/index.js";
 import { lookupEnv } from "./dockerfile/shell-lexer.js";
+import type { StepEvent } from "../spec/build-step-event.js";
 
 export interface ExecutorDeps {
   images: LocalImagesService;
@@ -75,17 +76,6 @@ export interface StepReport {
   explain?: string;
 }
 
-/** The aux payload of a "berth.step" message: a step starts (running) or ends (cached or done). */
-export interface StepEvent {
-  step: number;
-  total: number;
-  instruction: string;
-  state: "running" | "cached" | "done";
-  ms?: number;
-  reason?: string;
-  imageId?: string | null;
-  explain?: string;
-}
 
 interface StageOutput {
   step: number;

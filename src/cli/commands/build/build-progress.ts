@@ -1,16 +1,7 @@
 import type { Writable } from "node:stream";
+import type { StepEvent } from "../../../spec/build-step-event.js";
+export type { StepEvent };
 
-/** The aux payload of a "berth.step" message (the daemon's StepEvent). */
-export interface StepEvent {
-  step: number;
-  total: number;
-  instruction: string;
-  state: "running" | "cached" | "done";
-  ms?: number;
-  reason?: string;
-  imageId?: string | null;
-  explain?: string;
-}
 
 interface Active {
   event: StepEvent;
