@@ -1,4 +1,4 @@
-import { mkdir, unlink } from "node:fs/promises";
+import { mkdir, readdir, rm, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { SystemService } from "../services/system-service.js";
 import type { ContainersService, ImagesService } from "../services/types.js";
@@ -93,6 +93,8 @@ export async function startDaemon(cfg: DaemonConfig, opts: StartDaemonOptions): 
     // Exec and health-probe work files (process.json, pid, runtime log) churn per exec: memory, not a disk journal.
     const execsDir = join(cfg.execRoot, "execs");
     if (await ensureTmpfs(execsDir, { size: "64m" })) undo.push(() => unmountAll(execsDir));
+    // Left by a daemon that was killed: no record refers to them any more.
+    for (const e of await readdir(execsDir)) await rm(join(execsDir, e), { recursive: true, force: true });
     const events = new EventBus();
     const services = await opts.openServices(events);
     undo.push(() => services.close());
