@@ -115,36 +115,40 @@ export function spawnExec(o: ExecSpawnOptions): ExecSession {
   child.stdin?.on("error", () => {});
   let helperErr = "";
   if (o.tty) child.stderr!.setEncoding("utf8").on("data", (d: string) => { helperErr += d; });
+  // The pid file is read on demand (inspect, a health probe's kill), never polled while the exec runs.
+  let pidRead: Promise<number> | null = null;
+  const pid = (): Promise<number> => (pidRead ??= readPid(pidFile, child).then((n) => {
+    if (n === 0 && child.exitCode === null && child.signalCode === null) pidRead = null;   // not written yet: ask again later
+    return n;
+  }));
   const exited = new Promise<{ code: number; runtimeError: string | null }>((resolve) => {
     child.on("error", (err) => resolve({ code: 126, runtimeError: err.message }));
     child.on("exit", (code, sig) => {
       ctl?.destroy();
       const c = code ?? (sig ? 128 + (signalNumbers[sig] ?? 9) : 255);
-      void (async () => {
+      // The work directory goes in the background: the exit code is the caller's the instant runc returns.
+      const cleanup = () => void pid().finally(() => rm(o.workDir, { recursive: true, force: true }).catch(() => {}));
+      if (c === 0) {
+        resolve({ code: 0, runtimeError: null });
+        cleanup();
+        return;
+      }
+      // Only a failure can carry a runtime error (the process never ran); runc's log says which.
+      void readFile(logFile, "utf8").catch(() => "").then((log) => {
         let runtimeError: string | null = null;
-        const log = await readFile(logFile, "utf8").catch(() => "");
         for (const line of log.split("\n")) {
           try {
             const m = JSON.parse(line) as { level?: string; msg?: string };
             if (m.level === "error" && m.msg) runtimeError = m.msg;
           } catch { /* partial line */ }
         }
-        if (!runtimeError && o.tty && c !== 0 && /Traceback/.test(helperErr)) runtimeError = helperErr.trim().split("\n").pop() ?? helperErr;
-        await rm(o.workDir, { recursive: true, force: true }).catch(() => {});
-        resolve({ code: c, runtimeError: c !== 0 ? runtimeError : null });
-      })();
+        if (!runtimeError && o.tty && /Traceback/.test(helperErr)) runtimeError = helperErr.trim().split("\n").pop() ?? helperErr;
+        resolve({ code: c, runtimeError });
+        cleanup();
+      });
     });
   });
   if (o.detach) child.unref();
-  const pid = async (): Promise<number> => {
-    for (let i = 0; i < 200; i++) {
-      const n = Number((await readFile(pidFile, "utf8").catch(() => "")).trim());
-      if (n > 0) return n;
-      if (child.exitCode !== null || child.signalCode !== null) return 0;
-      await new Promise((r) => setTimeout(r, 5));
-    }
-    return 0;
-  };
   return {
     child,
     stdin: o.detach ? null : child.stdin,
@@ -156,6 +160,17 @@ export function spawnExec(o: ExecSpawnOptions): ExecSession {
       if (ctl && !ctl.destroyed && h > 0 && w > 0) ctl.write(`${h} ${w}\n`);
     },
   };
+}
+
+/** The exec'd process's pid from runc's pid file; 0 when runc ended without writing one. */
+async function readPid(pidFile: string, child: ChildProcess): Promise<number> {
+  for (let i = 0; i < 200; i++) {
+    const n = Number((await readFile(pidFile, "utf8").catch(() => "")).trim());
+    if (n > 0) return n;
+    if (child.exitCode !== null || child.signalCode !== null) return 0;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return 0;
 }
 
 const signalNumbers: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15, SIGPIPE: 13 };

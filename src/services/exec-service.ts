@@ -1,4 +1,5 @@
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { conflict, invalidArgument, notFound } from "../errdefs/index.js";
@@ -7,9 +8,11 @@ import { execProcessSpec } from "../containers/exec-process.js";
 import { spawnExec, type ExecSession } from "../containers/exec-session.js";
 import { resolveUser } from "../containers/user.js";
 import { resolveInRoot } from "../images/layer/index.js";
-import type { OciSpec } from "../spec/oci-runtime.js";
+import type { OciProcess, OciSpec } from "../spec/oci-runtime.js";
 import { gatherHostInfo } from "../sys/host-facts.js";
 import { newId } from "../util/index.js";
+import type { Logger } from "../util/logger.js";
+import { stopwatch, type Stopwatch } from "../util/stopwatch.js";
 import type { EventSink } from "./events.js";
 import type { ContainersService } from "./types.js";
 
@@ -56,6 +59,9 @@ interface ExecRecord {
   session: ExecSession | null;
   pendingSize: [number, number] | null;
   endedAt: number;
+  sw: Stopwatch | null;
+  /** The process's pid, read from runc's pid file when first asked for (the session caches it past the exit). */
+  pidOf: (() => Promise<number>) | null;
 }
 
 /** What an attached exec start hands the transport. */
@@ -72,6 +78,7 @@ export interface ExecServiceOptions {
   execRoot: string;
   runtime?: string;
   events?: EventSink;
+  logger?: Logger;
 }
 
 const RUNTIMES: Record<string, string> = { runc: "/usr/sbin/runc", crun: "/usr/bin/crun" };
@@ -83,7 +90,9 @@ export class ExecService {
   readonly #execRoot: string;
   readonly #runtime: string;
   readonly #events: EventSink | undefined;
+  readonly #log: Logger | undefined;
   readonly #execs = new Map<string, ExecRecord>();
+  readonly #processes = new Map<string, { startedAt: string; process: OciProcess }>();
   #hostCaps: string[] | null = null;
 
   constructor(o: ExecServiceOptions) {
@@ -92,6 +101,7 @@ export class ExecService {
     const rt = o.runtime ?? "runc";
     this.#runtime = RUNTIMES[rt] ?? rt;
     this.#events = o.events;
+    this.#log = o.logger;
   }
 
   async create(ref: string, body: ExecCreateBody): Promise<{ Id: string }> {
@@ -103,15 +113,16 @@ export class ExecService {
     const id = newId();
     const rec: ExecRecord = {
       id, containerId: c.Id, containerName: c.Name.replace(/^\//, ""), image: c.Config?.Image ?? c.Image, body: { ...body },
-      running: false, started: false, exitCode: null, pid: 0, session: null, pendingSize: body.ConsoleSize ?? null, endedAt: 0,
+      running: false, started: false, exitCode: null, pid: 0, session: null, pendingSize: body.ConsoleSize ?? null, endedAt: 0, sw: null, pidOf: null,
     };
     this.#execs.set(id, rec);
     this.#emit(rec, `exec_create: ${body.Cmd.join(" ")}`);
     return { Id: id };
   }
 
-  inspect(id: string): ExecInspect {
+  async inspect(id: string): Promise<ExecInspect> {
     const r = this.#get(id);
+    if (!r.pid && r.pidOf) r.pid = await r.pidOf();
     const [entrypoint, ...args] = r.body.Cmd ?? [];
     return {
       CanRemove: false, ContainerID: r.containerId, DetachKeys: r.body.DetachKeys ?? "", ExitCode: r.exitCode, ID: r.id,
@@ -175,12 +186,16 @@ export class ExecService {
   }
 
   async #spawn(r: ExecRecord, o: { detach: boolean; stdin: Readable | null }): Promise<ExecSession> {
+    const sw = this.#log ? stopwatch(this.#log, "exec") : null;
+    r.sw = sw;
     try {
       const c = await this.#containers.inspect(r.containerId);
+      sw?.lap("inspect");
       this.#checkRunning(c.Id, c.State.Status);
       const rootfs = c.GraphDriver.Data?.MergedDir;
       if (!rootfs) throw conflict(`Container ${c.Id} is not running`);
-      const spec = JSON.parse(await readFile(join(dirname(rootfs), "config.json"), "utf8")) as OciSpec;
+      const base = await this.#baseProcess(c.Id, c.State.StartedAt, join(dirname(rootfs), "config.json"));
+      sw?.lap("config");
       let user;
       if (r.body.User) {
         const [passwd, group] = await Promise.all([readIn(rootfs, "/etc/passwd"), readIn(rootfs, "/etc/group")]);
@@ -190,19 +205,23 @@ export class ExecService {
         const host = await gatherHostInfo();
         this.#hostCaps = hostCapabilities(host.lastCap, host.bounding);
       }
-      const proc = execProcessSpec(spec.process!, {
+      const proc = execProcessSpec(base, {
         cmd: r.body.Cmd ?? [], env: r.body.Env ?? [], workingDir: r.body.WorkingDir ?? "", tty: !!r.body.Tty,
         consoleSize: r.pendingSize, ...(user ? { user } : {}), ...(r.body.Privileged && this.#hostCaps ? { privilegedCaps: this.#hostCaps } : {}),
       });
       const workDir = join(this.#execRoot, "execs", r.id);
-      await mkdir(workDir, { recursive: true, mode: 0o700 });
+      // execs/ is tmpfs (see start-daemon): these cost microseconds, less than a trip through the busy libuv pool.
+      mkdirSync(workDir, { recursive: true, mode: 0o700 });
       const processFile = join(workDir, "process.json");
-      await writeFile(processFile, JSON.stringify(proc));
+      writeFileSync(processFile, JSON.stringify(proc));
+      sw?.lap("write");
       const s = spawnExec({
         runtime: this.#runtime, runtimeRoot: join(this.#execRoot, "runc"), containerId: c.Id, processFile, workDir,
         tty: !!r.body.Tty, stdin: !!o.stdin, detach: o.detach,
       });
+      sw?.lap("spawn");
       r.session = s;
+      r.pidOf = s.pid;
       r.running = true;
       if (o.stdin && s.stdin) {
         const dst: Writable = s.stdin;
@@ -213,7 +232,6 @@ export class ExecService {
         o.stdin.resume();
       }
       this.#emit(r, `exec_start: ${(r.body.Cmd ?? []).join(" ")}`);
-      void s.pid().then((pid) => { r.pid = pid; });
       return s;
     } catch (err) {
       r.running = false;
@@ -225,6 +243,7 @@ export class ExecService {
 
   async #track(r: ExecRecord, s: ExecSession): Promise<{ code: number; runtimeError: string | null }> {
     const res = await s.exited;
+    r.sw?.lap("run");
     let code = res.code;
     let runtimeError: string | null = null;
     if (res.runtimeError) {
@@ -236,7 +255,19 @@ export class ExecService {
     r.session = null;
     r.endedAt = Date.now();
     this.#emit(r, "exec_die", { exitCode: String(code) });
+    r.sw?.done({ id: r.id.slice(0, 12) });
+    r.sw = null;
     return { code, runtimeError };
+  }
+
+  /** The container's process settings, read once per start of the container (its bundle is rewritten only by a start). */
+  async #baseProcess(id: string, startedAt: string, configPath: string): Promise<OciProcess> {
+    const hit = this.#processes.get(id);
+    if (hit && hit.startedAt === startedAt) return hit.process;
+    const spec = JSON.parse(await readFile(configPath, "utf8")) as OciSpec;
+    if (!spec.process) throw conflict(`Container ${id} has no process to exec in`);
+    this.#processes.set(id, { startedAt, process: spec.process });
+    return spec.process;
   }
 
   #emit(r: ExecRecord, action: string, extra: Record<string, string> = {}): void {
@@ -246,6 +277,8 @@ export class ExecService {
   #sweep(): void {
     const now = Date.now();
     for (const [id, r] of this.#execs) if (!r.running && r.endedAt && now - r.endedAt > KEEP_FINISHED_MS) this.#execs.delete(id);
+    const live = new Set([...this.#execs.values()].map((r) => r.containerId));
+    for (const id of this.#processes.keys()) if (!live.has(id)) this.#processes.delete(id);
   }
 }
 

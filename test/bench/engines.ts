@@ -14,6 +14,8 @@ export interface Engine {
   /** pids of the per-container monitors (conmon, containerd-shim). */
   monitorPids(): Promise<number[]>;
   docker(args: string[]): Promise<RunResult>;
+  /** `runc exec <id> <cmd>` straight against the engine's runc state: the runtime's own share of an exec. */
+  runcExec(id: string, cmd: string[]): Promise<RunResult>;
   stop(): Promise<void>;
 }
 
@@ -31,6 +33,7 @@ export async function startBerth(opts: { args?: string[] } = {}): Promise<{ engi
       daemonPids: async () => [d.proc.pid!],
       monitorPids: async () => pidsMatching((args) => args.startsWith("/usr/bin/conmon") || args.startsWith("conmon") ? args.includes(d.root) : false),
       docker: (args) => d.docker(args),
+      runcExec: (id, cmd) => run("/usr/sbin/runc", ["--root", join(d.execRoot, "runc"), "exec", id, ...cmd]),
       stop: () => d.stop(),
     },
   };
@@ -69,6 +72,7 @@ export async function startDockerd(opts: { network?: string[] } = {}): Promise<E
     daemonPids: async () => [proc.pid!, ...(await pidsMatching((a) => a.includes("containerd") && !a.includes("shim") && a.includes(root)))],
     monitorPids: async () => pidsMatching((a) => a.includes("containerd-shim") && a.includes("berthbench")),
     docker,
+    runcExec: (id, cmd) => run("/usr/sbin/runc", ["--root", join(root, "exec", "runtime-runc", "berthbench"), "exec", id, ...cmd]),
     async stop() {
       const ids = (await docker(["ps", "-aq"])).stdout.split("\n").filter(Boolean);
       if (ids.length) await docker(["rm", "-f", ...ids]);

@@ -50,6 +50,9 @@ export async function interactiveBench(engine: Engine, runs: number): Promise<Re
     }
     const ctr = ids[0]!;
     f["exec <ctr> true round trip, docker CLI (s)"] = await medianSeconds(runs, () => engine.docker(["exec", ctr, "true"]));
+    // The floor under any engine's exec: runc alone (Go start, nsenter, the seccomp compile of the default profile).
+    f["runc exec <ctr> true alone, the runtime's floor (s)"] = await medianSeconds(runs, () => engine.runcExec(ctr, ["true"]));
+    f["docker version, the CLI's floor (s)"] = await medianSeconds(runs, () => engine.docker(["version"]));
     // The docker CLI renders --no-stream on its first 500 ms tick, so its figure cannot go below that; the API's is the daemon's.
     f["stats --no-stream of a running container, docker CLI (s)"] = await medianSeconds(Math.min(runs, 5), () => engine.docker(["stats", "--no-stream", ctr]));
     f["GET /containers/{id}/stats?stream=false (s)"] = await medianSeconds(runs, () => apiGet(engine.host, `/containers/${ctr}/stats?stream=false`));

@@ -1,6 +1,8 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { request } from "node:http";
+import { readdir, readFile, statfs } from "node:fs/promises";
+import { join } from "node:path";
 import { startDaemon, makeBusyboxImage, run, type TestDaemon } from "../helpers/daemon.js";
 
 let d: TestDaemon;
@@ -13,6 +15,9 @@ before(async () => {
   id = r.stdout.trim();
 });
 after(async () => { await d?.stop(); });
+
+const TMPFS_MAGIC = 0x01021994;
+const isMounted = async (path: string) => (await readFile("/proc/self/mountinfo", "utf8")).split("\n").some((l) => l.split(" ")[4] === path);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -78,6 +83,42 @@ test("exec into a stopped or paused container fails with Docker's message", asyn
   const p = await d.docker(["exec", "box", "true"]);
   assert.match(p.stderr, /is paused, unpause the container before exec/);
   assert.equal((await d.docker(["unpause", "box"])).code, 0);
+});
+
+test("exec work files live on a tmpfs, go when the exec ends, and inspect reports the exec's pid", async () => {
+  const execs = join(d.execRoot, "execs");
+  assert.equal((await statfs(execs)).type, TMPFS_MAGIC);
+  const created = await d.api("POST", `/containers/${id}/exec`, { Cmd: ["sleep", "1"] });
+  assert.equal(created.status, 201, created.body);
+  const execId = (JSON.parse(created.body) as { Id: string }).Id;
+  assert.equal((await d.api("POST", `/exec/${execId}/start`, { Detach: true })).status, 200);
+  const running = JSON.parse((await d.api("GET", `/exec/${execId}/json`)).body) as { Running: boolean; Pid: number };
+  assert.equal(running.Running, true);
+  assert.ok(running.Pid > 0, `pid ${running.Pid}`);
+  assert.match(await readFile(`/proc/${running.Pid}/cmdline`, "utf8"), /^sleep\0/);
+  let info = running;
+  for (let i = 0; i < 100 && info.Running; i++) {
+    await new Promise((res) => setTimeout(res, 50));
+    info = JSON.parse((await d.api("GET", `/exec/${execId}/json`)).body) as typeof info;
+  }
+  assert.equal(info.Running, false);
+  assert.equal(info.Pid, running.Pid, "the pid stays in the record after the exit");
+  let left = await readdir(execs);
+  for (let i = 0; i < 50 && left.length; i++) {
+    await new Promise((res) => setTimeout(res, 20));
+    left = await readdir(execs);
+  }
+  assert.deepEqual(left, []);
+});
+
+test("the daemon unmounts its execs tmpfs when it stops", async (t) => {
+  const own = await startDaemon();
+  t.after(() => own.stop());
+  const execs = join(own.execRoot, "execs");
+  assert.equal(await isMounted(execs), (await statfs(own.execRoot)).type !== TMPFS_MAGIC);
+  own.proc.kill("SIGTERM");
+  await new Promise((res) => { if (own.proc.exitCode !== null) res(null); else own.proc.once("exit", res); });
+  assert.equal(await isMounted(execs), false);
 });
 
 test("exec round trip (median of 10)", async () => {

@@ -17,8 +17,8 @@ export function execRoutes(exec: ExecService): Route[] {
     },
     {
       method: "GET", path: "/exec/:id/json",
-      handle(req, res) {
-        res.json(exec.inspect(req.params.id!));
+      async handle(req, res) {
+        res.json(await exec.inspect(req.params.id!));
       },
     },
     {
