@@ -8,7 +8,7 @@ import { run, BERTH } from "../helpers/daemon.js";
 import { registryBench } from "../registry/bench.js";
 import { buildBench } from "./build-bench.js";
 import { interactiveBench } from "./interactive-bench.js";
-import { networkBench } from "./network-bench.js";
+import { networkBench, makeBridge } from "./network-bench.js";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
 
@@ -90,13 +90,17 @@ async function main(): Promise<void> {
     console.error(`registry benchmark failed: ${(err as Error).message}`);
   }
   let dockerd: Engine | null = null;
+  let bridge: Awaited<ReturnType<typeof makeBridge>> | null = null;
   try {
-    dockerd = await startDockerd();
+    // Like with like: berthd's containers go on its default bridge, so dockerd's go on a bridge too (of our own, no iptables).
+    bridge = await makeBridge();
+    dockerd = await startDockerd({ network: ["--bridge", bridge.name, "--iptables=false", "--ip-masq=false"] });
     if (dockerd) results.dockerd = await measure(dockerd, null);
   } catch (err) {
     console.error(`dockerd peer skipped: ${(err as Error).message}`);
   } finally {
     await dockerd?.stop();
+    await bridge?.remove();
   }
   const net = await networkBench(RUNS, (s) => console.error(s));
   for (const engine of ["berthd", "dockerd"] as const) if (net[engine]) results[engine] = { ...results[engine], ...net[engine] };
