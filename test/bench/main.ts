@@ -9,6 +9,7 @@ import { registryBench } from "../registry/bench.js";
 import { buildBench } from "./build-bench.js";
 import { interactiveBench } from "./interactive-bench.js";
 import { networkBench, makeBridge } from "./network-bench.js";
+import { runRmComparison } from "./run-rm.js";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
 
@@ -101,6 +102,12 @@ async function main(): Promise<void> {
   } finally {
     await dockerd?.stop();
     await bridge?.remove();
+  }
+  try {
+    const cmp = await runRmComparison(RUNS);
+    for (const engine of ["berthd", "dockerd"] as const) if (cmp[engine]) results[engine] = { ...results[engine], ...cmp[engine] };
+  } catch (err) {
+    console.error(`interleaved run --rm comparison failed: ${(err as Error).message}`);
   }
   const net = await networkBench(RUNS, (s) => console.error(s));
   for (const engine of ["berthd", "dockerd"] as const) if (net[engine]) results[engine] = { ...results[engine], ...net[engine] };

@@ -26,6 +26,39 @@ async function timed(e: Engine, args: string[]): Promise<number> {
   return t;
 }
 
+/** `run --rm busybox true` and `docker version` on each engine in turn, runs times after a warm-up: same load for all. */
+export async function interleavedRunRm(engines: Engine[], runs: number): Promise<Map<string, { run: number[]; version: number[] }>> {
+  const res = new Map<string, { run: number[]; version: number[] }>(engines.map((e) => [e.name, { run: [], version: [] }]));
+  for (const e of engines) { await timed(e, ["run", "--rm", "busybox", "true"]); await timed(e, ["version"]); }
+  for (let i = 0; i < runs; i++) {
+    for (const e of engines) {
+      res.get(e.name)!.run.push(await timed(e, ["run", "--rm", "busybox", "true"]));
+      res.get(e.name)!.version.push(await timed(e, ["version"]));
+    }
+  }
+  return res;
+}
+
+/** Issue 2's figure for npm run bench: berthd on its default bridge and dockerd on a bridge of its own, interleaved. */
+export async function runRmComparison(runs: number): Promise<{ berthd?: Record<string, number>; dockerd?: Record<string, number> }> {
+  const { engine: berth } = await startBerth();
+  let dockerd: Engine | null = null;
+  let bridge: Awaited<ReturnType<typeof makeBridge>> | null = null;
+  try {
+    bridge = await makeBridge();
+    dockerd = await startDockerd({ network: ["--bridge", bridge.name, "--iptables=false", "--ip-masq=false"] });
+    const res = await interleavedRunRm([berth, ...(dockerd ? [dockerd] : [])], runs);
+    const key = "run --rm busybox true, interleaved, both on a bridge (s)";
+    const out: { berthd?: Record<string, number>; dockerd?: Record<string, number> } = {};
+    for (const [name, r] of res) out[name as "berthd" | "dockerd"] = { [key]: median(r.run) };
+    return out;
+  } finally {
+    await dockerd?.stop();
+    await bridge?.remove();
+    await berth.stop();
+  }
+}
+
 async function main(): Promise<void> {
   const spans = process.env.BENCH_SPANS === "1";
   const { engine: berth, daemon } = await startBerth(spans ? { args: ["--log-level", "debug"] } : {});
@@ -36,15 +69,7 @@ async function main(): Promise<void> {
       if (process.env.BENCH_DOCKERD_BRIDGE !== "0") bridge = await makeBridge();
       dockerd = await startDockerd(bridge ? { network: ["--bridge", bridge.name, "--iptables=false", "--ip-masq=false"] } : {});
     }
-    const engines = [berth, ...(dockerd ? [dockerd] : [])];
-    const res = new Map<string, { run: number[]; version: number[] }>(engines.map((e) => [e.name, { run: [], version: [] }]));
-    for (const e of engines) { await timed(e, ["run", "--rm", "busybox", "true"]); await timed(e, ["version"]); }
-    for (let i = 0; i < RUNS; i++) {
-      for (const e of engines) {
-        res.get(e.name)!.run.push(await timed(e, ["run", "--rm", "busybox", "true"]));
-        res.get(e.name)!.version.push(await timed(e, ["version"]));
-      }
-    }
+    const res = await interleavedRunRm([berth, ...(dockerd ? [dockerd] : [])], RUNS);
     for (const [name, r] of res) {
       console.log(`${name.padEnd(8)} run --rm busybox true: median ${median(r.run).toFixed(3)} s (min ${Math.min(...r.run).toFixed(3)}, max ${Math.max(...r.run).toFixed(3)}); docker version: ${median(r.version).toFixed(3)} s`);
     }
@@ -77,4 +102,5 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err) => { console.error(err); process.exit(1); });
+// Run alone: node dist/test/bench/run-rm.js
+if (import.meta.url === `file://${process.argv[1]}`) main().catch((err) => { console.error(err); process.exit(1); });
