@@ -286,6 +286,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
 
     const sw = stopwatch(this.#log, "create");
     const image = await this.#images.resolve(body.Image);
+    sw.lap("image");
     const config = mergeConfig(image.config, body);
     const id = newId();
     if (!config.Hostname) config.Hostname = netMode === "host" ? osHostname() : id.slice(0, 12);
@@ -303,6 +304,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       ...(this.#initBinary ? { initBinary: this.#initBinary } : {}),
       seccompDefault: SECCOMP_DEFAULT, host: { ...this.#host, arch: goArch(), devices: await this.#hostDevices(hc) },
     });
+    sw.lap("validate");
 
     if (this.#byName.has(name)) this.#checkNameFree(name);
     const dir = join(this.#root, id);
@@ -312,6 +314,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
     try {
       await this.#snap.prepare(id, image.topSnapshot, { labels: { "berth.container": id } });
       prepared = true;
+      sw.lap("snapshot");
       const { path, args } = pathAndArgs(config);
       let mountPoints = planned.map(mountPointOf);
       if (this.#volumes) {
