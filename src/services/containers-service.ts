@@ -42,7 +42,7 @@ import { goArch } from "../containers/seccomp.js";
 import { statusText } from "../containers/status-text.js";
 import { resolveUser } from "../containers/user.js";
 import { atomicWrite, newId, stopwatch, ZERO_TIME, type Logger } from "../util/index.js";
-import type { AttachOptions as NetworkAttachOptions, AttachResult, NetworksService } from "./networks-service.js";
+import type { AttachOptions as NetworkAttachOptions, AttachResult, NetworksService, PreparedAttach } from "./networks-service.js";
 import type { VolumesService } from "./volumes-service.js";
 import type { EventSink } from "./events.js";
 import type {
@@ -286,6 +286,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
 
     const sw = stopwatch(this.#log, "create");
     const image = await this.#images.resolve(body.Image);
+    sw.lap("image");
     const config = mergeConfig(image.config, body);
     const id = newId();
     if (!config.Hostname) config.Hostname = netMode === "host" ? osHostname() : id.slice(0, 12);
@@ -303,6 +304,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       ...(this.#initBinary ? { initBinary: this.#initBinary } : {}),
       seccompDefault: SECCOMP_DEFAULT, host: { ...this.#host, arch: goArch(), devices: await this.#hostDevices(hc) },
     });
+    sw.lap("validate");
 
     if (this.#byName.has(name)) this.#checkNameFree(name);
     const dir = join(this.#root, id);
@@ -312,6 +314,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
     try {
       await this.#snap.prepare(id, image.topSnapshot, { labels: { "berth.container": id } });
       prepared = true;
+      sw.lap("snapshot");
       const { path, args } = pathAndArgs(config);
       let mountPoints = planned.map(mountPointOf);
       if (this.#volumes) {
@@ -456,7 +459,8 @@ export class LocalContainersService implements ContainersService, ImageUsage {
     const p = this.#paths(live);
     if (live.restartTimer) { clearTimeout(live.restartTimer); live.restartTimer = null; }
     let mounted = false;
-    let net: AttachResult | null = null;
+    let net: PreparedAttach | null = null;
+    let joining: Promise<AttachResult | null> = Promise.resolve(null);
     let monitor: ConmonLaunch | null = null;
     const sw = stopwatch(this.#log, "start");
     try {
@@ -475,7 +479,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       const rootfsWork = (async () => {
         await this.#mountRootfs(live);
         mounted = true;
-        sw.lap("mount");
+        sw.at("mount");
         let ociMounts: OciMount[] = [];
         if (this.#volumes) {
           await this.#volumes.populate(rec.id, p.rootfs);
@@ -496,24 +500,26 @@ export class LocalContainersService implements ContainersService, ImageUsage {
         ]);
         return { ociMounts, passwd, group, devices };
       })();
-      const netWork = (async (): Promise<AttachResult | null> => {
+      // The endpoint in two halves: prepare (addresses, namespace, files) is all `runtime create` needs; the join
+      // (interfaces, port rules) runs from then on, alongside the rest of the start, and is awaited before exec.fifo.
+      const netWork = (async (): Promise<PreparedAttach | null> => {
         if (!this.#networks) return null;
         await this.#networks.detach(rec.id);
-        const r = await this.#networks.attach(rec.id, this.#attachOptions(rec)).catch(async (err: unknown) => {
+        const r = await this.#networks.prepare(rec.id, this.#attachOptions(rec)).catch(async (err: unknown) => {
           // A removed --rm container may still hold an address or a published port until its cleanup finishes.
           if (!this.#cleanups.size) throw err;
           await this.settled();
-          return this.#networks!.attach(rec.id, this.#attachOptions(rec));
+          return this.#networks!.prepare(rec.id, this.#attachOptions(rec));
         });
-        sw.lap("net");
+        sw.at("net-prepare");
+        joining = r.join().then((j) => { sw.at("net-join"); return j; });
+        joining.catch(() => {}); // awaited below or in the catch
         return r;
       })();
       // Both settle before either failure is handled, so the catch below knows what to undo.
       const [rootfsDone, netDone] = await Promise.allSettled([rootfsWork, netWork]);
-      if (netDone.status === "fulfilled" && netDone.value) {
-        net = netDone.value;
-        rec.networking = net.endpoints;
-      }
+      sw.lap("rootfs-net");
+      if (netDone.status === "fulfilled" && netDone.value) net = netDone.value;
       if (rootfsDone.status === "rejected") throw rootfsDone.reason;
       if (netDone.status === "rejected") throw netDone.reason;
       const { ociMounts, passwd, group, devices } = rootfsDone.value;
@@ -528,8 +534,17 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       // config.json is regenerated on every start, so it needs no fsync (two fewer syncs on the hot path).
       await writeFile(p.config, JSON.stringify(spec));
       sw.lap("spec");
-      const { pid } = await monitor.create();
+      const [created, joined] = await Promise.allSettled([monitor.create().then((c) => { sw.at("created"); return c; }), joining]);
       sw.lap("conmon-create");
+      if (joined.status === "fulfilled" && joined.value) rec.networking = joined.value.endpoints;
+      if (joined.status === "rejected") {
+        // The join's error is the cause (its teardown may also have failed the create). A created container goes
+        // before the mounts it holds.
+        if (created.status === "fulfilled") await this.#runtime.delete(rec.id, true).catch(() => {});
+        throw joined.reason;
+      }
+      if (created.status === "rejected") throw created.reason;
+      const { pid } = created.value;
       live.events.emit("created");
       try {
         await this.#runtime.start(rec.id, pid);
@@ -556,6 +571,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       (monitor as ConmonLaunch | null)?.abort();
       if (mounted) await this.#releaseRootfs(live).catch(() => {});
       if (net) {
+        await joining.catch(() => {});
         await this.#networks!.detach(rec.id).catch((e) => this.#log.warn("network detach failed", { id: rec.id, err: e }));
         rec.networking = blankEndpoints(rec.networking);
       }

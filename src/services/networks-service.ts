@@ -62,6 +62,21 @@ export interface AttachResult {
   hostnameFile: string;
 }
 
+/**
+ * The first half of an attach: addresses taken (durably), the namespace made, hosts/hostname/resolv.conf written —
+ * all a runtime needs to create the container. join() then puts the interfaces in the namespace and publishes the
+ * ports; it must finish before the container's process runs. A failed join undoes the whole endpoint; so does
+ * detach() after either half.
+ */
+export interface PreparedAttach {
+  netnsPath: string;
+  hostsFile: string;
+  resolvConf: string;
+  hostnameFile: string;
+  /** Idempotent: every call returns the same promise. */
+  join(): Promise<AttachResult>;
+}
+
 export interface NetworksService {
   create(body: NetworkCreateBody): Promise<{ Id: string; Warning: string }>;
   list(opts?: { filters?: Filters }): Promise<NetworkInspect[]>;
@@ -71,6 +86,8 @@ export interface NetworksService {
   connect(idOrName: string, containerId: string, opts?: { aliases?: string[]; ip?: string }): Promise<void>;
   disconnect(idOrName: string, containerId: string, opts?: { force?: boolean }): Promise<void>;
   attach(containerId: string, opts: AttachOptions): Promise<AttachResult>;
+  /** attach() in two halves, so the caller can overlap the join with its own work (see PreparedAttach). */
+  prepare(containerId: string, opts: AttachOptions): Promise<PreparedAttach>;
   detach(containerId: string): Promise<void>;
   /** The container's current network settings (inspect), or null when it has none. */
   settings(containerId: string): Promise<AttachResult | null>;
@@ -459,6 +476,15 @@ export class LocalNetworksService implements NetworksService {
   }
 
   async attach(containerId: string, o: AttachOptions): Promise<AttachResult> {
+    return (await this.prepare(containerId, o)).join();
+  }
+
+  #prepared(rec: EndpointRecord, join: () => Promise<AttachResult>): PreparedAttach {
+    let joined: Promise<AttachResult> | null = null;
+    return { netnsPath: rec.netnsPath, hostsFile: rec.hostsFile, resolvConf: rec.resolvConf, hostnameFile: rec.hostnameFile, join: () => (joined ??= join()) };
+  }
+
+  async prepare(containerId: string, o: AttachOptions): Promise<PreparedAttach> {
     await this.#init();
     await this.#releasing.get(containerId)?.done;
     if (this.#endpoints.has(containerId)) throw conflict(`container ${containerId} is already attached to its networks`);
@@ -480,14 +506,14 @@ export class LocalNetworksService implements NetworksService {
       await atomicWrite(rec.hostnameFile, `${hostname}\n`);
       await this.#lock.run(() => this.store.saveEndpoint(rec));
       this.#endpoints.set(containerId, rec);
-      return this.#result(rec);
+      return this.#prepared(rec, async () => this.#result(rec));
     }
     if (mode === "host") {
       rec.mode = "host";
       await this.#writeFiles(rec, o, fqdn, await readFile("/etc/hosts", "utf8").catch(() => renderHosts({ own: [], extraHosts: [] })));
       await this.#lock.run(() => this.store.saveEndpoint(rec));
       this.#endpoints.set(containerId, rec);
-      return this.#result(rec);
+      return this.#prepared(rec, async () => this.#result(rec));
     }
 
     // Which networks: the primary (mode) first, then the other EndpointsConfig entries, then connect-while-stopped ones.
@@ -495,7 +521,7 @@ export class LocalNetworksService implements NetworksService {
     if (mode !== "none") {
       const primary = this.#find(mode);
       if (primary.net.Driver === "host" || primary.net.Driver === "null") {
-        return this.attach(containerId, { ...o, networkMode: primary.net.Driver === "host" ? "host" : "none" });
+        return this.prepare(containerId, { ...o, networkMode: primary.net.Driver === "host" ? "host" : "none" });
       }
       const cfg = o.endpointsConfig?.[mode] ?? o.endpointsConfig?.[primary.net.Name] ?? o.endpointsConfig?.[primary.net.Id];
       wanted.push({ net: primary, aliases: [...(o.aliases ?? []), ...(cfg?.Aliases ?? [])], ip: o.ip || cfg?.IPAMConfig?.IPv4Address || "" });
@@ -538,22 +564,36 @@ export class LocalNetworksService implements NetworksService {
         await Promise.all([createNetns(rec.netnsPath), this.store.saveEndpoint(rec)]);
       }
       this.#refillNetns();
-      await Promise.all(rec.attachments.map(async (a) => {
-        const net = this.#networks.get(a.networkId)!;
-        const { mac } = await this.driver.join(this.#driverNet(net), { containerId, netnsPath: rec.netnsPath, ifName: a.ifName, ip: a.ip, prefixLen: a.prefixLen, mac: a.mac });
-        if (mac !== a.mac) { a.mac = mac; await this.store.saveEndpoint(rec); }
-      }));
       if (reqs.length) {
+        // Held in memory (a second claim fails at once); made durable with their rules by join().
         const pubs = await this.#ports.allocate(containerId, reqs, rec.name);
         rec.ports = pubs.map((p) => ({ ...p, containerIp: rec.attachments[0]!.ip }));
-        await this.#lock.run(async () => {
-          await this.store.saveEndpoint(rec);
-          await this.#applyFirewall();
-        });
       }
       const own = rec.attachments.map((a) => ({ ip: a.ip, names: fqdn !== hostname ? [fqdn, hostname] : [hostname] }));
       await this.#writeFiles(rec, o, fqdn, renderHosts({ own, extraHosts: rec.extraHosts }));
-      for (const a of rec.attachments) this.#emit("connect", this.#networks.get(a.networkId)!, { container: containerId });
+    } catch (err) {
+      await this.#teardown(rec).catch((e) => this.#log.warn("cleanup after failed attach", { err: e }));
+      throw err;
+    }
+    return this.#prepared(rec, () => this.#join(rec));
+  }
+
+  /** The interfaces (CNI ADD) and the published ports' rules, at once; on failure the whole endpoint is undone. */
+  async #join(rec: EndpointRecord): Promise<AttachResult> {
+    try {
+      const joins = Promise.all(rec.attachments.map(async (a) => {
+        const net = this.#networks.get(a.networkId)!;
+        const { mac } = await this.driver.join(this.#driverNet(net), { containerId: rec.containerId, netnsPath: rec.netnsPath, ifName: a.ifName, ip: a.ip, prefixLen: a.prefixLen, mac: a.mac });
+        if (mac !== a.mac) { a.mac = mac; await this.#lock.run(() => this.store.saveEndpoint(rec)); }
+      }));
+      const rules = rec.ports.length ? this.#lock.run(async () => {
+        await this.store.saveEndpoint(rec);
+        await this.#applyFirewall();
+      }) : null;
+      const [j, r] = await Promise.allSettled([joins, rules]);
+      if (j.status === "rejected") throw j.reason;
+      if (r.status === "rejected") throw r.reason;
+      for (const a of rec.attachments) this.#emit("connect", this.#networks.get(a.networkId)!, { container: rec.containerId });
       return this.#result(rec);
     } catch (err) {
       await this.#teardown(rec).catch((e) => this.#log.warn("cleanup after failed attach", { err: e }));

@@ -7,7 +7,8 @@ import { startBerth, startDockerd, rssKb, pssKb, type Engine } from "./engines.j
 import { run, BERTH } from "../helpers/daemon.js";
 import { buildBench } from "./build-bench.js";
 import { interactiveBench } from "./interactive-bench.js";
-import { networkBench } from "./network-bench.js";
+import { networkBench, makeBridge } from "./network-bench.js";
+import { runRmComparison } from "./run-rm.js";
 import { engineRegistryBench } from "../registry/engine-bench.js";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
@@ -77,13 +78,23 @@ async function main(): Promise<void> {
     await berth.stop();
   }
   let dockerd: Engine | null = null;
+  let bridge: Awaited<ReturnType<typeof makeBridge>> | null = null;
   try {
-    dockerd = await startDockerd();
+    // Like with like: berthd's containers go on its default bridge, so dockerd's go on a bridge too (of our own, no iptables).
+    bridge = await makeBridge();
+    dockerd = await startDockerd({ network: ["--bridge", bridge.name, "--iptables=false", "--ip-masq=false"] });
     if (dockerd) results.dockerd = await measure(dockerd, null);
   } catch (err) {
     console.error(`dockerd peer skipped: ${(err as Error).message}`);
   } finally {
     await dockerd?.stop();
+    await bridge?.remove();
+  }
+  try {
+    const cmp = await runRmComparison(RUNS);
+    for (const engine of ["berthd", "dockerd"] as const) if (cmp[engine]) results[engine] = { ...results[engine], ...cmp[engine] };
+  } catch (err) {
+    console.error(`interleaved run --rm comparison failed: ${(err as Error).message}`);
   }
   const net = await networkBench(RUNS, (s) => console.error(s));
   for (const engine of ["berthd", "dockerd"] as const) if (net[engine]) results[engine] = { ...results[engine], ...net[engine] };

@@ -85,7 +85,7 @@ export async function fiftyOnOneNetwork(engine: Engine, subnet: string): Promise
 }
 
 /** A bridge device for dockerd's default network, in 10.220-229.x/24, and its removal. */
-async function makeBridge(): Promise<{ name: string; cidr: string; remove: () => Promise<void> }> {
+export async function makeBridge(): Promise<{ name: string; cidr: string; remove: () => Promise<void> }> {
   const name = `bnb${randomBytes(3).toString("hex")}`;
   const cidr = `10.${220 + randomInt(10)}.${randomInt(256)}.1/24`;
   const remove = async () => { await run("ip", ["link", "del", name]); };
