@@ -45,6 +45,13 @@ export class SpoolFile {
     this.#notify();
   }
 
+  /** For a writer outside this object (another thread writing to fh.fd): the file now holds `total` bytes. */
+  wrote(total: number): void {
+    if (total <= this.#written) return;
+    this.#written = total;
+    this.#notify();
+  }
+
   finish(): void {
     if (this.#state === "writing") this.#state = "done";
     this.#notify();
