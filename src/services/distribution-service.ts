@@ -321,7 +321,8 @@ export class DistributionService {
           const counter = new ProgressCounter(emit, dl.id, "Extracting", desc.size, 0, 150, true);
           const src = spool.file.reader(ac.signal);
           src.once("error", (e) => counter.destroy(e));
-          return { stream: src.pipe(counter), file: spool.file.path };
+          // The worker hashed the uncompressed bytes as it wrote them: the extraction does not hash them again.
+          return { stream: src.pipe(counter), file: spool.file.path, ...(GZIP_TYPES.has(desc.mediaType) ? { knownDiffId: () => spool.file.digest } : {}) };
         },
       });
       if (extracting) status(emit, (extracting as Download).id, "Pull complete");
@@ -373,11 +374,11 @@ export class DistributionService {
     let done: Promise<void>;
     if (GZIP_TYPES.has(desc.mediaType)) {
       // Off the main thread: both digests and the gunzip run on a worker, which writes the spool itself.
-      done = this.#decoder.decode(fetched, { fd: file.fh.fd, digest: desc.digest, onWritten: (n) => file.wrote(n), signal }).then(() => {
+      done = this.#decoder.decode(fetched, { fd: file.fh.fd, digest: desc.digest, onWritten: (n) => file.wrote(n), signal }).then(({ diffId }) => {
         progress();
         status(emit, id, "Verifying Checksum");
         status(emit, id, "Download complete");
-        file.finish();
+        file.finish(diffId);
       }, (err: unknown) => {
         fetched.destroy();
         file.fail(err as Error);
