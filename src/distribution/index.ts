@@ -14,3 +14,4 @@ export { RemoteRepository, MANIFEST_ACCEPT, type FetchedManifest } from "./remot
 export { parseWwwAuthenticate, type Challenge } from "./www-authenticate.js";
 export { fetchBlob, type BlobFetchOptions } from "./blob-fetch.js";
 export { SpoolFile } from "./spool-file.js";
+export { LayerDecoder, type DecodeOptions } from "./layer-decoder.js";

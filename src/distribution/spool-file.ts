@@ -1,6 +1,7 @@
 import { open, rm, type FileHandle } from "node:fs/promises";
 import { Readable, Writable } from "node:stream";
 import { cancelled } from "../errdefs/index.js";
+import type { Digest } from "../util/index.js";
 
 const CHUNK = 1 << 20;
 
@@ -45,8 +46,20 @@ export class SpoolFile {
     this.#notify();
   }
 
-  finish(): void {
-    if (this.#state === "writing") this.#state = "done";
+  /** For a writer outside this object (another thread writing to fh.fd): the file now holds `total` bytes. */
+  wrote(total: number): void {
+    if (total <= this.#written) return;
+    this.#written = total;
+    this.#notify();
+  }
+
+  /** The digest of the whole file, when the writer computed it (given to finish()). */
+  digest: Digest | undefined;
+
+  finish(digest?: Digest): void {
+    if (this.#state !== "writing") return;
+    this.digest = digest;
+    this.#state = "done";
     this.#notify();
   }
 

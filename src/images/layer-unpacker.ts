@@ -28,6 +28,11 @@ export interface UnpackOptions {
    * verify, it is moved in as the blob rather than written again.
    */
   blobFile?: string;
+  /**
+   * The tar's digest as the producer of `src` computed it (a pull's worker), read once src has ended cleanly;
+   * then src is not hashed again. The producer must not end src cleanly unless that digest covers every byte.
+   */
+  knownDiffId?: () => Digest | undefined;
   /** Protect what gets made from GC until the caller has recorded it. */
   leases: LeaseGroup;
   /** Message for a diff id mismatch (Docker: "invalid diffID for layer <i>: ..."). */
@@ -79,6 +84,7 @@ export async function unpackLayer(deps: UnpackDeps, src: Readable, opts: UnpackO
     // applyLayer hashes the whole tar in flight; the content writer verifies the same bytes at commit.
     const { diffId, tarSize: size } = await applyLayer(tap, await snapshotter.dir(key), {
       lowerDirs: await snapshotter.parentDirs(key), ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.knownDiffId ? { knownDigest: opts.knownDiffId } : {}),
     });
     if (opts.expectedDiffId !== undefined && opts.expectedDiffId !== diffId) {
       throw dataLoss(`${opts.label ?? "invalid diffID for layer"}: expected ${opts.expectedDiffId}, got ${diffId}`);

@@ -18,7 +18,7 @@ import { INDEX_MEDIA_TYPES, MANIFEST_MEDIA_TYPES, MediaType, type Descriptor, ty
 import { familiarString, formatReference, parseReference, referenceName, type ImageReference } from "../spec/reference.js";
 import { DigestStream, shortId, type Digest, type Logger } from "../util/index.js";
 import {
-  AdaptiveGzip, AsyncQueue, authKeyFor, DockerConfigCredentials, domainOfServer, fetchBlob, formatPlatform, hasCredentials, LayerSources, mapLimit,
+  AdaptiveGzip, AsyncQueue, LayerDecoder, authKeyFor, DockerConfigCredentials, domainOfServer, fetchBlob, formatPlatform, hasCredentials, LayerSources, mapLimit,
   normalizeAuth, parsePlatform, ProgressCounter, registryEndpoints, RegistryClient, RegistryError, RemoteRepository,
   selectManifest, SpoolFile, status, type AuthConfig, type Emit, type RegistryEndpoint,
 } from "../distribution/index.js";
@@ -73,8 +73,10 @@ export class DistributionService {
   readonly #config: DistributionConfig;
   #sources: Promise<LayerSources> | null = null;
   #spools: Promise<string> | null = null;
+  readonly #decoder: LayerDecoder;
 
-  constructor(opts: { images: LocalImagesService; content: ContentStore; logger: Logger; config: DistributionConfig }) {
+  constructor(opts: { images: LocalImagesService; content: ContentStore; logger: Logger; config: DistributionConfig; decoder?: LayerDecoder }) {
+    this.#decoder = opts.decoder ?? sharedDecoder;
     this.#images = opts.images;
     this.#content = opts.content;
     this.#logger = opts.logger.child({ module: "distribution" });
@@ -319,7 +321,8 @@ export class DistributionService {
           const counter = new ProgressCounter(emit, dl.id, "Extracting", desc.size, 0, 150, true);
           const src = spool.file.reader(ac.signal);
           src.once("error", (e) => counter.destroy(e));
-          return { stream: src.pipe(counter), file: spool.file.path };
+          // The worker hashed the uncompressed bytes as it wrote them: the extraction does not hash them again.
+          return { stream: src.pipe(counter), file: spool.file.path, ...(GZIP_TYPES.has(desc.mediaType) ? { knownDiffId: () => spool.file.digest } : {}) };
         },
       });
       if (extracting) status(emit, (extracting as Download).id, "Pull complete");
@@ -360,7 +363,7 @@ export class DistributionService {
     let last = 0;
     const progress = () => emit({ status: "Downloading", progressDetail: { current, total: desc.size }, id });
     const fetched = fetchBlob(repo, desc.digest, {
-      size: desc.size, signal, logger: this.#logger,
+      size: desc.size, signal, logger: this.#logger, verify: !GZIP_TYPES.has(desc.mediaType),
       onData: (n) => {
         current += n;
         if (Date.now() - last >= 150) { last = Date.now(); progress(); }
@@ -368,15 +371,39 @@ export class DistributionService {
       onRetry: (_n, waitS) => status(emit, id, `Retrying in ${waitS} second${waitS === 1 ? "" : "s"}`),
       ...(this.#config.retryBackoffMs !== undefined ? { backoffMs: () => this.#config.retryBackoffMs! } : {}),
     });
+    let done: Promise<void>;
+    if (GZIP_TYPES.has(desc.mediaType)) {
+      // Off the main thread: both digests and the gunzip run on a worker, which writes the spool itself.
+      done = this.#decoder.decode(fetched, { fd: file.fh.fd, digest: desc.digest, onWritten: (n) => file.wrote(n), signal }).then(({ diffId }) => {
+        progress();
+        status(emit, id, "Verifying Checksum");
+        status(emit, id, "Download complete");
+        file.finish(diffId);
+      }, (err: unknown) => {
+        fetched.destroy();
+        file.fail(err as Error);
+        throw signal.aborted ? cancelled() : err;
+      });
+    } else {
+      done = this.#decodeHere(fetched, file, desc.mediaType, signal, () => {
+        progress();
+        status(emit, id, "Verifying Checksum");
+        status(emit, id, "Download complete");
+      });
+    }
+    done.catch(() => {});
+    return { file, done };
+  }
+
+  /** Layers that are not gzip (zstd, plain, ...): decompressed here, fetchBlob verifying the digest. */
+  #decodeHere(fetched: Readable, file: SpoolFile, mediaType: string, signal: AbortSignal, complete: () => void): Promise<void> {
     // The fetch settles on its own: a clean end means every byte verified.
     const verdict = finished(fetched);
     verdict.catch(() => {});
-    const decoded = decompressLayer(fetched, desc.mediaType);
-    const done = pipeline(decoded, file.writable()).then(async () => {
+    const decoded = decompressLayer(fetched, mediaType);
+    return pipeline(decoded, file.writable()).then(async () => {
       await verdict;
-      progress();
-      status(emit, id, "Verifying Checksum");
-      status(emit, id, "Download complete");
+      complete();
       file.finish();
     }).catch(async (err: unknown) => {
       // Undecompressable bytes are most often corrupt ones: finish the download to say which.
@@ -389,8 +416,6 @@ export class DistributionService {
       file.fail(err as Error);
       throw signal.aborted ? cancelled() : err;
     });
-    done.catch(() => {});
-    return { file, done };
   }
 
   // ---- push ----------------------------------------------------------------------------------
@@ -511,6 +536,8 @@ export class DistributionService {
     }
   }
 }
+
+const sharedDecoder = new LayerDecoder();
 
 const GZIP_TYPES = new Set<string>([MediaType.layerGzip, MediaType.dockerLayerGzip,
   "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip", "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip"]);

@@ -491,7 +491,7 @@ export class LocalImagesService implements ImagesService {
   async addImage(opts: {
     config: Buffer;
     /** The layer as an uncompressed tar; with `file`, a file holding exactly those bytes (moved in as the blob). */
-    openLayer: (index: number, diffId: string) => Promise<Readable | { stream: Readable; file?: string }>;
+    openLayer: (index: number, diffId: string) => Promise<Readable | { stream: Readable; file?: string; knownDiffId?: () => Digest | undefined }>;
     refs?: string[];
     signal?: AbortSignal;
   }): Promise<string> {
@@ -513,8 +513,9 @@ export class LocalImagesService implements ImagesService {
         leases.add(chainId, diffId);
         if (!(await this.#layerPresent(chainId, diffId))) {
           const opened = await opts.openLayer(i, diffId);
-          const { stream, file } = "stream" in opened ? opened : { stream: opened, file: undefined };
+          const { stream, file, knownDiffId } = "stream" in opened ? opened : { stream: opened, file: undefined, knownDiffId: undefined };
           const r = await unpackLayer(this, stream, {
+            ...(knownDiffId ? { knownDiffId } : {}),
             parentChain: parent, expectedDiffId: diffId, leases, label: `invalid diffID for layer ${i}`, ...(file ? { blobFile: file } : {}),
             ...(opts.signal ? { signal: opts.signal } : {}),
           });

@@ -8,7 +8,10 @@ import { createHash, generateKeyPairSync } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import bcrypt from "bcryptjs";
+import { pathToFileURL } from "node:url";
 import { serveRegistry, type RunningRegistry } from "../../src/registry/index.js";
+import { LayerDecoder } from "../../src/distribution/index.js";
+import { DistributionService } from "../../src/services/distribution-service.js";
 import { collect, makeRandomImage, openEngine, quiet, startTokenServer, statuses, type Engine } from "./fixtures.js";
 
 let regRoot: string;
@@ -317,5 +320,21 @@ test("htpasswd and token auth: login, refused credentials, push and pull with cr
     await tokenReg.close();
     await tokens.close();
     await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("a decode worker that dies mid-layer fails the pull cleanly: nothing left", async () => {
+  const c = await openEngine();
+  const file = join(c.dataRoot, "crash-worker.mjs");
+  await writeFile(file, `import { parentPort } from "node:worker_threads";\nparentPort.on("message", (m) => { if (m.t === "chunk") process.exit(3); });\n`);
+  try {
+    const dist = new DistributionService({ images: c.images, content: c.images.content, logger: quiet, config: {}, decoder: new LayerDecoder(1, pathToFileURL(file)) });
+    await assert.rejects(collect(dist.pull(`${reg.address}/team/app:v1`)), /layer decoder thread exited \(code 3\)/);
+    assert.deepEqual(await readdir(join(c.dataRoot, "content", "blobs", "sha256")), []);
+    assert.deepEqual(await readdir(join(c.dataRoot, "snapshots")).then((d) => d.filter((x) => /^\d+$/.test(x))), []);
+    assert.deepEqual(await readdir(join(c.dataRoot, "distribution", "downloads")), []);
+    assert.equal((await c.images.list({ all: true })).length, 0);
+  } finally {
+    await c.close();
   }
 });

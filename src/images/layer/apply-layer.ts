@@ -1,4 +1,4 @@
-import type { Readable } from "node:stream";
+import { Transform, type Readable, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import tar from "tar-stream";
 import { cancelled, EngineError, invalidArgument } from "../../errdefs/index.js";
@@ -19,13 +19,17 @@ installBinaryPax();
 export async function applyLayer(
   src: Readable,
   targetDir: string,
-  opts: { lowerDirs?: string[]; allowDevices?: boolean; signal?: AbortSignal } = {},
+  opts: {
+    lowerDirs?: string[]; allowDevices?: boolean; signal?: AbortSignal;
+    /** The tar's digest as its producer computed it, read once src has ended cleanly: src is not hashed again. */
+    knownDigest?: () => Digest | undefined;
+  } = {},
 ): Promise<{ diffId: Digest; size: number; tarSize: number }> {
   const writer = new TreeWriter({
     mode: "layer", root: targetDir, lowerDirs: opts.lowerDirs ?? [],
     allowDevices: opts.allowDevices ?? true, ...(opts.signal ? { signal: opts.signal } : {}),
   });
-  const digest = new DigestStream({ highWaterMark: 1 << 20 });
+  const digest = opts.knownDigest ? new ByteCount({ highWaterMark: 1 << 20 }) : new DigestStream({ highWaterMark: 1 << 20 });
   const ex = tar.extract();
   ex.on("entry", (hdr, stream, next) => {
     writer.entry(hdr as PaxHeaders, stream as unknown as AsyncIterable<Buffer>).then(() => next(), (err: Error) => {
@@ -35,10 +39,21 @@ export async function applyLayer(
   });
   await runPipeline(src, digest, ex, opts.signal);
   await writer.finish();
-  return { diffId: digest.digest(), size: writer.size, tarSize: digest.bytes };
+  const diffId = opts.knownDigest ? opts.knownDigest() : (digest as DigestStream).digest();
+  if (!diffId) throw new Error("layer source ended without the digest its producer promised");
+  return { diffId, size: writer.size, tarSize: digest.bytes };
 }
 
-export async function runPipeline(src: Readable, digest: DigestStream | null, ex: tar.Extract, signal?: AbortSignal): Promise<void> {
+/** Counts what flows through (the tar's size when its digest is already known). */
+class ByteCount extends Transform {
+  bytes = 0;
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.bytes += chunk.length;
+    cb(null, chunk);
+  }
+}
+
+export async function runPipeline(src: Readable, digest: Transform | null, ex: tar.Extract, signal?: AbortSignal): Promise<void> {
   try {
     const streams = digest ? [src, digest, ex] as const : [src, ex] as const;
     // @ts-expect-error pipeline's overloads do not take a spread tuple

@@ -1,0 +1,80 @@
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdtemp, open, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { pathToFileURL } from "node:url";
+import { gzipSync } from "node:zlib";
+import { isKind } from "../errdefs/index.js";
+import { LayerDecoder } from "./layer-decoder.js";
+
+const dir = await mkdtemp(join(tmpdir(), "berth-decoder-"));
+after(() => rm(dir, { recursive: true, force: true }));
+
+const sha = (b: Buffer) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
+const chunked = (b: Buffer, n: number) => Readable.from((function* () { for (let i = 0; i < b.length; i += n) yield Buffer.from(b.subarray(i, i + n)); })());
+
+async function decodeTo(decoder: LayerDecoder, gz: Buffer, digest: string, maxInFlight?: number) {
+  const path = join(dir, randomBytes(4).toString("hex"));
+  const fh = await open(path, "w+");
+  try {
+    let seen = 0;
+    const r = await decoder.decode(chunked(gz, 100_000), { fd: fh.fd, digest, onWritten: (n) => { seen = n; }, ...(maxInFlight ? { maxInFlight } : {}) });
+    return { ...r, seen, bytes: await readFile(path) };
+  } finally {
+    await fh.close();
+  }
+}
+
+test("decodes gzip into the file with both digests, reusing its worker for the next layer", async () => {
+  const decoder = new LayerDecoder(1);
+  for (let i = 0; i < 2; i++) {
+    const plain = Buffer.concat([randomBytes(3 << 20), Buffer.alloc(1 << 20, "a")]);
+    const gz = gzipSync(plain);
+    // A small in-flight window makes the source pause and resume on the worker's acks.
+    const r = await decodeTo(decoder, gz, sha(gz), 256 << 10);
+    assert.equal(r.diffId, sha(plain));
+    assert.equal(r.size, plain.length);
+    assert.equal(r.seen, plain.length);
+    assert.ok(r.bytes.equals(plain));
+  }
+});
+
+test("compressed bytes that do not match the digest: data-loss, also when they are not gzip any more", async () => {
+  const decoder = new LayerDecoder();
+  const gz = gzipSync(randomBytes(1 << 20));
+  await assert.rejects(decodeTo(decoder, gz, sha(Buffer.from("other"))), (e) => isKind(e, "data-loss") && /verification failed/.test((e as Error).message));
+  const corrupt = Buffer.from(gz);
+  corrupt.fill(7, 100, 2000);
+  await assert.rejects(decodeTo(decoder, corrupt, sha(gz)), (e) => isKind(e, "data-loss"));
+});
+
+test("bytes that match their digest but are not gzip: invalid-argument", async () => {
+  const junk = randomBytes(300_000);
+  await assert.rejects(decodeTo(new LayerDecoder(), junk, sha(junk)), (e) => isKind(e, "invalid-argument") && /gzip: invalid compressed data/.test((e as Error).message));
+});
+
+test("a worker that dies or throws mid-layer fails the decode with a system error", async () => {
+  for (const body of ["process.exit(3)", "throw new Error('boom')"]) {
+    const file = join(dir, `crash-${randomBytes(3).toString("hex")}.mjs`);
+    await writeFile(file, `import { parentPort } from "node:worker_threads";\nparentPort.on("message", (m) => { if (m.t === "chunk") ${body}; });\n`);
+    const gz = gzipSync(randomBytes(1 << 20));
+    await assert.rejects(decodeTo(new LayerDecoder(1, pathToFileURL(file)), gz, sha(gz)), (e) => isKind(e, "system") && /layer decoder thread/.test((e as Error).message));
+  }
+});
+
+test("an aborted decode rejects as cancelled and stops its worker", async () => {
+  const ac = new AbortController();
+  const fh = await open(join(dir, "aborted"), "w+");
+  try {
+    const gz = gzipSync(randomBytes(4 << 20));
+    const src = chunked(gz, 64 << 10);
+    const p = new LayerDecoder().decode(src, { fd: fh.fd, digest: sha(gz), signal: ac.signal, onWritten: () => ac.abort() });
+    await assert.rejects(p, (e) => isKind(e, "cancelled"));
+    assert.ok(src.destroyed);
+  } finally {
+    await fh.close();
+  }
+});

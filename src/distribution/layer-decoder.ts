@@ -1,0 +1,129 @@
+import type { Readable } from "node:stream";
+import { Worker } from "node:worker_threads";
+import { cancelled, EngineError, systemError, type ErrorKind } from "../errdefs/index.js";
+import type { Digest } from "../util/index.js";
+
+export type ToWorker =
+  | { t: "start"; fd: number; digest: string }
+  | { t: "chunk"; buf: ArrayBuffer }
+  | { t: "end" };
+
+export type FromWorker =
+  | { t: "ack"; bytes: number }
+  | { t: "written"; total: number }
+  | { t: "done"; diffId: Digest; size: number }
+  | { t: "error"; kind: ErrorKind; message: string };
+
+export interface DecodeOptions {
+  /** An open descriptor the uncompressed bytes are written to, from offset 0 (the spool file's). */
+  fd: number;
+  /** The compressed bytes must hash to this, or the decode fails with data-loss. */
+  digest: string;
+  /** Called with the total of uncompressed bytes in the file, as they land. */
+  onWritten?: (total: number) => void;
+  signal?: AbortSignal;
+  /** Compressed bytes posted but not yet taken by the worker before the source is paused. */
+  maxInFlight?: number;
+}
+
+const WORKER_URL = new URL("./layer-decode-worker.js", import.meta.url);
+const IN_FLIGHT = 8 << 20;
+
+/**
+ * gunzip and both digests of a layer on worker threads: the main thread only receives the socket's bytes
+ * and hands their buffers over (transferred, not copied), so parallel layer downloads decode on every core,
+ * as dockerd's goroutines do. One worker per layer in flight; a worker that finished cleanly is kept for the
+ * next layer, any other is terminated. Idle workers do not keep the process alive.
+ */
+export class LayerDecoder {
+  readonly #idle: Worker[] = [];
+
+  constructor(readonly maxIdle = 3, readonly workerUrl: URL = WORKER_URL) {}
+
+  #take(): Worker {
+    let w = this.#idle.pop();
+    if (!w) {
+      const made = new Worker(this.workerUrl);
+      // One that dies while idle is dropped from the pool (while busy, decode() reports it).
+      made.on("error", () => {});
+      made.on("exit", () => { const i = this.#idle.indexOf(made); if (i >= 0) this.#idle.splice(i, 1); });
+      w = made;
+    }
+    w.ref();
+    return w;
+  }
+
+  #give(w: Worker): void {
+    w.unref();
+    if (this.#idle.length < this.maxIdle) this.#idle.push(w);
+    else void w.terminate();
+  }
+
+  /**
+   * Decode `src` (gzip) into opts.fd. Resolves with the diff id and size once every byte is written and both
+   * digests held; rejects with data-loss (compressed digest), invalid-argument (not gzip), the source's
+   * error, cancelled, or system when the worker fails. When it settles the worker no longer writes to fd.
+   */
+  decode(src: Readable, opts: DecodeOptions): Promise<{ diffId: Digest; size: number }> {
+    const maxInFlight = opts.maxInFlight ?? IN_FLIGHT;
+    const { signal } = opts;
+    if (signal?.aborted) return Promise.reject(cancelled());
+    const w = this.#take();
+    return new Promise((resolve, reject) => {
+      let inFlight = 0;
+      let settled = false;
+      const cleanup = () => {
+        w.off("message", onMessage);
+        w.off("error", onError);
+        w.off("exit", onExit);
+        src.off("data", onData);
+        src.off("end", onEnd);
+        src.off("error", fail);
+        signal?.removeEventListener("abort", onAbort);
+      };
+      const fail = (err: Error) => {
+        if (settled) return;
+        settled = true;
+        cleanup();
+        src.destroy();
+        // Settle only once the worker has stopped, so it cannot write to fd after the caller closes it.
+        w.terminate().then(() => reject(err), () => reject(err));
+      };
+      const onAbort = () => fail(cancelled());
+      const onData = (chunk: Buffer) => {
+        const own = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && chunk.buffer instanceof ArrayBuffer;
+        const ab = own ? chunk.buffer as ArrayBuffer : chunk.buffer.slice(chunk.byteOffset, chunk.byteOffset + chunk.byteLength) as ArrayBuffer;
+        inFlight += chunk.byteLength;
+        w.postMessage({ t: "chunk", buf: ab } satisfies ToWorker, [ab]);
+        if (inFlight >= maxInFlight) src.pause();
+      };
+      const onEnd = () => w.postMessage({ t: "end" } satisfies ToWorker);
+      const onMessage = (m: FromWorker) => {
+        if (settled) return;
+        if (m.t === "ack") {
+          inFlight -= m.bytes;
+          if (inFlight < maxInFlight && src.isPaused()) src.resume();
+        } else if (m.t === "written") {
+          opts.onWritten?.(m.total);
+        } else if (m.t === "done") {
+          settled = true;
+          cleanup();
+          this.#give(w);
+          resolve({ diffId: m.diffId, size: m.size });
+        } else {
+          fail(new EngineError(m.kind, m.message));
+        }
+      };
+      const onError = (e: Error) => fail(systemError(`layer decoder thread failed: ${e.message}`, { cause: e }));
+      const onExit = (code: number) => fail(systemError(`layer decoder thread exited (code ${code})`));
+      w.on("message", onMessage);
+      w.on("error", onError);
+      w.on("exit", onExit);
+      signal?.addEventListener("abort", onAbort, { once: true });
+      w.postMessage({ t: "start", fd: opts.fd, digest: opts.digest } satisfies ToWorker);
+      src.on("data", onData);
+      src.once("end", onEnd);
+      src.once("error", fail);
+    });
+  }
+}
