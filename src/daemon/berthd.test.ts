@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { call } from "./testing/test-client.js";
+import { LocalNetworksService, testNetworkNames } from "../services/networks-service.js";
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 const bin = join(repo, "bin", "berthd");
@@ -16,9 +17,18 @@ const dockerPresent = await access("/usr/local/bin/docker").then(() => true, () 
 
 const started: ChildProcess[] = [];
 const dirs: string[] = [];
+/** The daemon's own bridge, subnet and chains (never the defaults berth0/BERTH), removed after the test. */
+const net = testNetworkNames();
+const third = 16 + (parseInt(net.token, 16) % 200);
+const daemonJson = { bridge: net.defaultBridge, "iptables-chain-prefix": net.chainPrefix, bip: `10.216.${third}.1/24`, "default-address-pools": [{ base: `10.217.${third}.0/24`, size: 28 }] };
+const networkRoots: { dataRoot: string; execRoot: string }[] = [];
 
 after(async () => {
   for (const p of started) if (p.exitCode === null && p.signalCode === null) p.kill("SIGKILL");
+  for (const r of networkRoots) {
+    await new LocalNetworksService({ ...r, chainPrefix: net.chainPrefix, defaultBridge: net.defaultBridge, bip: daemonJson.bip, hostResolvConf: null })
+      .destroyAll().catch(() => {});
+  }
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
 
@@ -69,7 +79,8 @@ test("berthd serves the docker CLI, refuses a second daemon on its root, and cle
   dirs.push(dir);
   const sock = join(dir, "berth.sock");
   const args = ["--data-root", join(dir, "data"), "--exec-root", join(dir, "exec"), "--host", `unix://${sock}`, "--config", join(dir, "daemon.json")];
-  await import("node:fs/promises").then((fs) => fs.writeFile(join(dir, "daemon.json"), "{}"));
+  await import("node:fs/promises").then((fs) => fs.writeFile(join(dir, "daemon.json"), JSON.stringify(daemonJson)));
+  networkRoots.push({ dataRoot: join(dir, "data"), execRoot: join(dir, "exec") });
   const d = await startBerthd(args, sock);
   const ms = Number(/startupMs="?(\d+)/.exec(d.stderr())?.[1]);
   const rssKb = Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${d.proc.pid}/status`, "utf8"))?.[1]);

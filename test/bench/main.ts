@@ -117,4 +117,5 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err) => { console.error(err); process.exit(1); });
+// Every engine is torn down by now; a straggling handle (a proxy socket, an idle worker) must not keep the run alive.
+main().then(() => process.exit(0), (err) => { console.error(err); process.exit(1); });
