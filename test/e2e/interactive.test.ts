@@ -32,8 +32,17 @@ async function drive(s: TmuxSession): Promise<void> {
   await s.type("stty size");
   await s.waitFor(/^30 100\s*$/m);
   await s.resize(120, 40);
-  await s.type("stty size");
-  await s.waitFor(/^40 120\s*$/m);
+  // The new size travels asynchronously (SIGWINCH -> client -> resize API -> the pty), as with Docker: ask again
+  // until it has landed, failing if it never does.
+  for (let i = 0; ; i++) {
+    await s.type("stty size");
+    try {
+      await s.waitFor(/^40 120\s*$/m, 1000);
+      break;
+    } catch (err) {
+      if (i >= 14) throw err;
+    }
+  }
 }
 
 /** Back on the host shell with the terminal in its cooked mode again, and the exit status as given. */
