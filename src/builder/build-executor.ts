@@ -117,7 +117,7 @@ export class BuildExecutor {
     private readonly df: Dockerfile,
     private readonly ctx: BuildContext,
     private readonly o: ExecutorOptions,
-    private readonly emit: (m: JsonMessage) => void,
+    emit: (m: JsonMessage) => void,
     private readonly totalSteps: number,
   ) {
     this.#mainCtx = { step: 0, emit };

@@ -1,4 +1,4 @@
-import { mkdir, readdir, rm, unlink } from "node:fs/promises";
+import { mkdir, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { SystemService } from "../services/system-service.js";
 import type { ContainersService, ImagesService } from "../services/types.js";
@@ -22,8 +22,7 @@ import { statsRoutes, statsTargetOf } from "./routes/stats.js";
 import { eventRoutes } from "./routes/events.js";
 import { EventBus } from "../services/events.js";
 import { ExecService } from "../services/exec-service.js";
-import { ensureTmpfs } from "../sys/tmpfs.js";
-import { unmountAll } from "../sys/mount.js";
+import { prepareExecWorkDir } from "../services/exec-work-dir.js";
 import { StatsSampler } from "../containers/stats-sampler.js";
 import { networkRoutes } from "./routes/networks.js";
 import { volumeRoutes } from "./routes/volumes.js";
@@ -90,11 +89,7 @@ export async function startDaemon(cfg: DaemonConfig, opts: StartDaemonOptions): 
     for (const f of undo.reverse()) await f().catch((err) => logger.warn("cleanup failed", { error: err }));
   };
   try {
-    // Exec and health-probe work files (process.json, pid, runtime log) churn per exec: memory, not a disk journal.
-    const execsDir = join(cfg.execRoot, "execs");
-    if (await ensureTmpfs(execsDir, { size: "64m" })) undo.push(() => unmountAll(execsDir));
-    // Left by a daemon that was killed: no record refers to them any more.
-    for (const e of await readdir(execsDir)) await rm(join(execsDir, e), { recursive: true, force: true });
+    undo.push(await prepareExecWorkDir(cfg.execRoot));
     const events = new EventBus();
     const services = await opts.openServices(events);
     undo.push(() => services.close());

@@ -1,7 +1,6 @@
 export { AdaptiveGzip } from "./adaptive-gzip.js";
 export { AsyncQueue, mapLimit } from "./async-queue.js";
 export { decodeRegistryAuth, normalizeAuth, hasCredentials, type AuthConfig } from "./auth-config.js";
-export { DockerConfigCredentials, defaultDockerConfigPath } from "./docker-config.js";
 export { LayerSources, type LayerSource } from "./layer-sources.js";
 export { hostPlatform, parsePlatform, formatPlatform, selectManifest } from "./platform.js";
 export { ProgressCounter, status, type Emit } from "./progress.js";

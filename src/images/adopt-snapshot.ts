@@ -5,11 +5,11 @@
  * copy of the files is written. The active key is consumed (committed or removed) on success.
  */
 import { pipeline } from "node:stream/promises";
-import { cancelled, isKind } from "../errdefs/index.js";
+import { cancelled } from "../errdefs/index.js";
 import { DigestStream } from "../util/index.js";
 import { packDiff } from "./layer/index.js";
 import { chainIdOf } from "./chain-id.js";
-import type { UnpackDeps, UnpackResult } from "./layer-unpacker.js";
+import { commitBlobOnce, commitSnapshotOnce, type UnpackDeps, type UnpackResult } from "./layer-unpacker.js";
 import type { LeaseGroup } from "./leases.js";
 
 export async function adoptSnapshot(
@@ -30,19 +30,7 @@ export async function adoptSnapshot(
   }
   const chainId = chainIdOf(opts.parentChain, diffId);
   opts.leases.add(chainId, diffId);
-  let createdBlob = false;
-  if (await content.has(diffId)) await writer.abort();
-  else {
-    await writer.commit({ digest: diffId, size });
-    createdBlob = true;
-  }
-  let createdSnapshot = false;
-  try {
-    await snapshotter.commit(chainId, key);
-    createdSnapshot = true;
-  } catch (err) {
-    if (!isKind(err, "already-exists")) throw err;
-    await snapshotter.remove(key);
-  }
+  const createdBlob = await commitBlobOnce(content, writer, diffId, size);
+  const createdSnapshot = await commitSnapshotOnce(snapshotter, chainId, key);
   return { diffId, chainId, size, createdSnapshot, createdBlob };
 }

@@ -98,27 +98,13 @@ export async function unpackLayer(deps: UnpackDeps, src: Readable, opts: UnpackO
       createdBlob = true;
     }
     if (writer) {
-      if (await content.has(diffId)) {
-        await writer.abort();
-      } else {
-        await writer.commit({ digest: diffId, size });
-        createdBlob = true;
-      }
+      if (await commitBlobOnce(content, writer, diffId, size)) createdBlob = true;
       writer = null;
     }
 
     let createdSnapshot = false;
-    if (await snapshotExists(snapshotter, chainId)) {
-      await snapshotter.remove(key);
-    } else {
-      try {
-        await snapshotter.commit(chainId, key);
-        createdSnapshot = true;
-      } catch (err) {
-        if (!isKind(err, "already-exists")) throw err;
-        await snapshotter.remove(key);
-      }
-    }
+    if (await snapshotExists(snapshotter, chainId)) await snapshotter.remove(key);
+    else createdSnapshot = await commitSnapshotOnce(snapshotter, chainId, key);
     prepared = false;
     return { diffId, chainId, size, createdSnapshot, createdBlob };
   } catch (err) {
@@ -128,6 +114,31 @@ export async function unpackLayer(deps: UnpackDeps, src: Readable, opts: UnpackO
     throw opts.signal?.aborted ? cancelled() : err;
   } finally {
     opts.signal?.removeEventListener("abort", onAbort);
+  }
+}
+
+/** Commits the blob unless the store has it already (then the writer is dropped). True when this call stored it. */
+export async function commitBlobOnce(content: ContentStore, writer: ContentWriter, diffId: Digest, size: number): Promise<boolean> {
+  if (await content.has(diffId)) {
+    await writer.abort();
+    return false;
+  }
+  await writer.commit({ digest: diffId, size });
+  return true;
+}
+
+/**
+ * Commits the active snapshot `key` as `chainId`; when another writer committed that chain first, the key is
+ * removed instead. True when this call made the layer.
+ */
+export async function commitSnapshotOnce(s: Snapshotter, chainId: string, key: string): Promise<boolean> {
+  try {
+    await s.commit(chainId, key);
+    return true;
+  } catch (err) {
+    if (!isKind(err, "already-exists")) throw err;
+    await s.remove(key);
+    return false;
   }
 }
 

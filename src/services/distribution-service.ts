@@ -18,7 +18,7 @@ import { INDEX_MEDIA_TYPES, MANIFEST_MEDIA_TYPES, MediaType, type Descriptor, ty
 import { familiarString, formatReference, parseReference, referenceName, type ImageReference } from "../spec/reference.js";
 import { DigestStream, shortId, type Digest, type Logger } from "../util/index.js";
 import {
-  AdaptiveGzip, AsyncQueue, LayerDecoder, authKeyFor, DockerConfigCredentials, domainOfServer, fetchBlob, formatPlatform, hasCredentials, LayerSources, mapLimit,
+  AdaptiveGzip, AsyncQueue, LayerDecoder, domainOfServer, fetchBlob, formatPlatform, hasCredentials, LayerSources, mapLimit,
   normalizeAuth, parsePlatform, ProgressCounter, registryEndpoints, RegistryClient, RegistryError, RemoteRepository,
   selectManifest, SpoolFile, status, type AuthConfig, type Emit, type RegistryEndpoint,
 } from "../distribution/index.js";
@@ -32,7 +32,6 @@ export interface DistributionConfig {
   registryMirrors?: string[];
   maxConcurrentDownloads?: number;
   maxConcurrentUploads?: number;
-  dockerConfigPath?: string;
   /** gzip level for pushed layers (default 1: pushes are network- not size-bound on the networks we target) */
   compressionLevel?: number;
   /** Where the layer-source record lives (default <dataRoot>/distribution) */
@@ -103,11 +102,10 @@ export class DistributionService {
     return this.#spools;
   }
 
-  async #credentials(domain: string, given: AuthConfig | undefined): Promise<AuthConfig | undefined> {
+  /** Credentials come only from the client (X-Registry-Auth), as with dockerd: the daemon reads no docker config file. */
+  #credentials(given: AuthConfig | undefined): AuthConfig | undefined {
     const a = normalizeAuth(given);
-    if (hasCredentials(a)) return a;
-    if (!this.#config.dockerConfigPath) return undefined;
-    return new DockerConfigCredentials(this.#config.dockerConfigPath).get(authKeyFor(domain)).catch(() => undefined);
+    return hasCredentials(a) ? a : undefined;
   }
 
   #client(endpoint: RegistryEndpoint, auth: AuthConfig | undefined): RegistryClient {
@@ -146,7 +144,7 @@ export class DistributionService {
     const parsed = parseReference(ref);
     const r = parsed.tag === null && parsed.digest === null ? { ...parsed, tag: "latest" } : parsed;
     const endpoint = registryEndpoints(r.domain, this.#config).at(-1)!;
-    const repo = new RemoteRepository(this.#client(endpoint, await this.#credentials(r.domain, opts.auth)), r.path);
+    const repo = new RemoteRepository(this.#client(endpoint, this.#credentials(opts.auth)), r.path);
     const top = await repo.getManifest(r.digest ?? r.tag!, opts.signal);
     const Descriptor = { mediaType: top.mediaType, digest: top.digest, size: top.bytes.length };
     const doc = JSON.parse(top.bytes.toString("utf8")) as ImageIndex & ImageManifest;
@@ -183,7 +181,7 @@ export class DistributionService {
     if (opts.allTags) {
       if (r.tag !== null || r.digest !== null) throw invalidArgument("tag can't be used with --all-tags/-a");
       const endpoint = registryEndpoints(r.domain, this.#config).at(-1)!;
-      const repo = new RemoteRepository(this.#client(endpoint, await this.#credentials(r.domain, opts.auth)), r.path);
+      const repo = new RemoteRepository(this.#client(endpoint, this.#credentials(opts.auth)), r.path);
       const tags = await repo.tags(opts.signal);
       if (tags.length === 0) throw notFound(`no tags found for ${familiarString(r)}`);
       for (const tag of tags) await this.#pullOne({ ...r, tag }, opts, emit, false);
@@ -194,7 +192,7 @@ export class DistributionService {
   }
 
   async #pullOne(r: ImageReference, opts: PullOptions, emit: Emit, final: boolean): Promise<void> {
-    const auth = await this.#credentials(r.domain, opts.auth);
+    const auth = this.#credentials(opts.auth);
     const endpoints = registryEndpoints(r.domain, this.#config);
     for (const [i, ep] of endpoints.entries()) {
       try {
@@ -440,7 +438,7 @@ export class DistributionService {
     }
     emit({ status: `The push refers to repository [${name}]` });
     const endpoint = registryEndpoints(r.domain, this.#config, { push: true }).at(-1)!;
-    const client = this.#client(endpoint, await this.#credentials(r.domain, opts.auth));
+    const client = this.#client(endpoint, this.#credentials(opts.auth));
     const repo = new RemoteRepository(client, r.path);
     for (const tag of tags) await this.#pushTag(repo, endpoint, { ...r, tag }, emit, opts.signal);
   }

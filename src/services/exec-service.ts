@@ -210,7 +210,7 @@ export class ExecService {
         consoleSize: r.pendingSize, ...(user ? { user } : {}), ...(r.body.Privileged && this.#hostCaps ? { privilegedCaps: this.#hostCaps } : {}),
       });
       const workDir = join(this.#execRoot, "execs", r.id);
-      // execs/ is tmpfs (see start-daemon): these cost microseconds, less than a trip through the busy libuv pool.
+      // execs/ is tmpfs (see exec-work-dir): these cost microseconds, less than a trip through the busy libuv pool.
       mkdirSync(workDir, { recursive: true, mode: 0o700 });
       const processFile = join(workDir, "process.json");
       writeFileSync(processFile, JSON.stringify(proc));

@@ -21,14 +21,9 @@ export interface StepInputs {
   platform: string;
 }
 
-export interface CacheRecord {
+/** A stored step: its inputs (the sources by their digest), its key and the image it produced. */
+export interface CacheRecord extends Omit<StepInputs, "sources" | "platform"> {
   key: string;
-  parent: string;
-  kind: string;
-  instruction: string;
-  resolved: string;
-  vars: Record<string, string>;
-  argNames: string[];
   sourcesDigest?: string;
   imageId: string;
   created: string;

@@ -341,7 +341,7 @@ const FUNCS: Record<string, (...a: unknown[]) => unknown> = {
 
 class Exec {
   private vars: Map<string, unknown>[];
-  constructor(private readonly root: unknown, private readonly opts: ExecuteOptions = {}) { this.vars = [new Map([["$", root]])]; }
+  constructor(root: unknown, private readonly opts: ExecuteOptions = {}) { this.vars = [new Map([["$", root]])]; }
 
   run(nodes: Node[], dot: unknown, out: string[]): void {
     for (const n of nodes) {
