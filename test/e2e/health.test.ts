@@ -1,4 +1,4 @@
-import { test, before, after } from "node:test";
+import { test, before, after, afterEach } from "node:test";
 import assert from "node:assert/strict";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -13,6 +13,11 @@ before(async () => {
   await makeBusyboxImage(d);
 });
 after(async () => { await d?.stop(); });
+// One test's failure must not leave containers that fail the next one for a reason of its own.
+afterEach(async () => {
+  const ids = (await d.docker(["ps", "-aq"])).stdout.split("\n").filter(Boolean);
+  if (ids.length > 0) await d.docker(["rm", "-f", ...ids]);
+});
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // sh as pid 1 ignores SIGTERM unless it traps it; the loop keeps stops quick.
@@ -51,15 +56,16 @@ async function psNames(filter: string): Promise<string[]> {
 
 test("a container turns healthy, then unhealthy when its check starts failing; ps, filters, pause and events follow", async () => {
   const since = Math.floor(Date.now() / 1000) - 1;
-  const run = await d.docker(["run", "-d", "--name", "web", "--health-cmd", "echo probing; test -f /tmp/ok", "--health-interval", "200ms", "--health-retries", "2", "busybox", ...SERVE]);
-  assert.equal(run.code, 0, run.stderr);
-  const id = run.stdout.trim();
-  // A check that has not run yet: starting, with an empty log.
+  // A check that has not run yet: starting, with an empty log. (Made before "web", whose first probe may land at
+  // any moment, so the starting filter has exactly one container to find.)
   assert.equal((await d.docker(["run", "-d", "--name", "slow", "--health-cmd", "true", "--health-interval", "1h", "busybox", "sleep", "1000"])).code, 0);
   assert.match(await psStatus("slow"), /^Up .* \(health: starting\)$/);
   const slow = await inspect("slow");
   assert.deepEqual(slow.State.Health, { Status: "starting", FailingStreak: 0, Log: [] });
   assert.deepEqual(await psNames("health=starting"), ["slow"]);
+  const run = await d.docker(["run", "-d", "--name", "web", "--health-cmd", "echo probing; test -f /tmp/ok", "--health-interval", "200ms", "--health-retries", "2", "busybox", ...SERVE]);
+  assert.equal(run.code, 0, run.stderr);
+  const id = run.stdout.trim();
 
   const healthy = await until("web", "healthy", healthIs("healthy"));
   const h = healthy.State.Health!;
