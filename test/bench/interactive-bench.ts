@@ -50,6 +50,8 @@ export async function interactiveBench(engine: Engine, runs: number): Promise<Re
     }
     const ctr = ids[0]!;
     f["exec <ctr> true round trip, docker CLI (s)"] = await medianSeconds(runs, () => engine.docker(["exec", ctr, "true"]));
+    // Without the CLI's own start-up (~35 ms of Go and config loading): what the engine itself adds over runc.
+    f["exec <ctr> true round trip, Engine API (s)"] = await medianSeconds(runs, () => apiExec(engine.host, ctr, ["true"]));
     // The floor under any engine's exec: runc alone (Go start, nsenter, the seccomp compile of the default profile).
     f["runc exec <ctr> true alone, the runtime's floor (s)"] = await medianSeconds(runs, () => engine.runcExec(ctr, ["true"]));
     f["docker version, the CLI's floor (s)"] = await medianSeconds(runs, () => engine.docker(["version"]));
@@ -85,4 +87,33 @@ function apiGet(host: string, path: string): Promise<{ code: number; stderr: str
     req.on("error", (err) => resolve({ code: 1, stderr: err.message }));
     req.end();
   });
+}
+
+interface ApiReply { status: number; body: string }
+
+function api(host: string, method: string, path: string, body?: unknown): Promise<ApiReply> {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const req = request({ socketPath: host.replace(/^unix:\/\//, ""), path, method, headers: payload ? { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(payload) } : {} }, (res) => {
+      let text = "";
+      res.setEncoding("latin1");
+      res.on("data", (c: string) => { text += c.length < 4096 ? c : ""; });
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(payload);
+  });
+}
+
+/** What `docker exec ctr cmd` asks of the engine: create, attached start (read to the end), inspect for the exit code. */
+async function apiExec(host: string, ctr: string, cmd: string[]): Promise<{ code: number; stderr: string }> {
+  const created = await api(host, "POST", `/containers/${ctr}/exec`, { AttachStdout: true, AttachStderr: true, Cmd: cmd });
+  if (created.status !== 201) return { code: 1, stderr: `exec create: ${created.status} ${created.body}` };
+  const id = (JSON.parse(created.body) as { Id: string }).Id;
+  const started = await api(host, "POST", `/exec/${id}/start`, { Detach: false, Tty: false });
+  if (started.status !== 200) return { code: 1, stderr: `exec start: ${started.status} ${started.body}` };
+  const inspected = await api(host, "GET", `/exec/${id}/json`);
+  const exit = (JSON.parse(inspected.body) as { ExitCode: number | null }).ExitCode;
+  return { code: exit === 0 ? 0 : 1, stderr: `exit code ${exit}` };
 }
