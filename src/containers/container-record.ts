@@ -15,6 +15,8 @@ export interface ContainerRecord {
   networking: Record<string, EndpointSettings>;
   /** NetworkingConfig.EndpointsConfig of create (aliases, --ip), applied at every start. */
   endpointsConfig?: Record<string, EndpointSettings> | null;
+  /** Set once a network was disconnected: the names of the networks to join at the next start, and no others. */
+  joinOnly?: string[];
   path: string;
   args: string[];
   snapshotKey: string;

@@ -10,7 +10,7 @@ import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
 import { readFileSync } from "node:fs";
 import {
-  conflict, EngineError, invalidArgument, isNotFound, notFound, notModified, systemError,
+  conflict, EngineError, forbidden, invalidArgument, isNotFound, notFound, notImplemented, notModified, systemError,
 } from "../errdefs/index.js";
 import { applyChanges } from "../images/index.js";
 import { extractArchive, listChanges, packDiff, packTree, resolveInRoot } from "../images/layer/index.js";
@@ -596,6 +596,7 @@ export class LocalContainersService implements ContainersService, ImageUsage {
     const hc = rec.hostConfig;
     return {
       name: rec.name.slice(1), networkMode: hc.NetworkMode || "default", endpointsConfig: rec.endpointsConfig ?? null,
+      ...(rec.joinOnly ? { joinOnly: rec.joinOnly } : {}),
       portBindings: hc.PortBindings ?? null, publishAll: !!hc.PublishAllPorts, exposedPorts: c.ExposedPorts ?? null,
       dns: hc.Dns ?? [], dnsSearch: hc.DnsSearch ?? [], dnsOptions: hc.DnsOptions ?? [], extraHosts: hc.ExtraHosts ?? [],
       hostname: c.Hostname || rec.id.slice(0, 12), domainname: c.Domainname || "",
@@ -1163,6 +1164,67 @@ export class LocalContainersService implements ContainersService, ImageUsage {
       throw err;
     }
     this.#emit(live, "rename", { oldName: old });
+  }
+
+  async connectNetwork(ref: string, network: string, opts: { aliases?: string[]; ip?: string } = {}): Promise<void> {
+    const networks = this.#needNetworks();
+    const live = this.#find(ref);
+    const rec = live.rec;
+    const name = await networks.checkConnect(network, opts);
+    const settings: EndpointSettings = { ...blankEndpoint(), Aliases: opts.aliases?.length ? opts.aliases : null, IPAMConfig: opts.ip ? { IPv4Address: opts.ip } : null };
+    if (networks.attached(rec.id)) await networks.connect(network, rec.id, opts);
+    else {
+      if (rec.hostConfig.NetworkMode === "host" || rec.hostConfig.NetworkMode?.startsWith("container:")) {
+        throw forbidden("container sharing network namespace with another container or host cannot be connected to any other network");
+      }
+      if (await this.#networkKey(rec, name) !== undefined) throw forbidden(`endpoint with name ${rec.name.slice(1)} already exists in network ${name}`);
+      rec.networking = { ...rec.networking, [name]: settings };
+    }
+    // Kept in the record as Docker keeps it in the container's config: joined again at every start.
+    rec.endpointsConfig = { ...(rec.endpointsConfig ?? {}), [name]: settings };
+    if (rec.joinOnly && !rec.joinOnly.includes(name)) rec.joinOnly = [...rec.joinOnly, name];
+    await this.#save(live);
+  }
+
+  async disconnectNetwork(ref: string, network: string, opts: { force?: boolean } = {}): Promise<void> {
+    const networks = this.#needNetworks();
+    const live = this.#find(ref);
+    const rec = live.rec;
+    const name = await networks.nameOf(network);
+    if (networks.attached(rec.id)) {
+      await networks.disconnect(network, rec.id, opts);
+      rec.joinOnly = Object.keys((await networks.settings(rec.id))?.endpoints ?? {});
+    } else {
+      const key = await this.#networkKey(rec, name);
+      if (key === undefined) {
+        if (opts.force) return;
+        throw forbidden(`container ${rec.id} is not connected to network ${name}`);
+      }
+      const { [key]: _gone, ...rest } = rec.networking;
+      rec.networking = rest;
+      const remaining: string[] = [];
+      for (const k of Object.keys(rest)) remaining.push(await networks.nameOf(k).catch(() => k));
+      rec.joinOnly = remaining;
+    }
+    if (rec.endpointsConfig) {
+      const { [name]: _dropped, ...kept } = rec.endpointsConfig;
+      rec.endpointsConfig = Object.keys(kept).length ? kept : null;
+    }
+    await this.#save(live);
+  }
+
+  #needNetworks(): NetworksService {
+    if (!this.#networks) throw notImplemented("networks are not configured in this daemon");
+    return this.#networks;
+  }
+
+  /** The key under which a stopped container's record lists a network (by name, or by the id it was created with). */
+  async #networkKey(rec: ContainerRecord, name: string): Promise<string | undefined> {
+    for (const k of Object.keys(rec.networking)) {
+      if (k === name) return k;
+      if (await this.#networks!.nameOf(k).catch(() => "") === name) return k;
+    }
+    return undefined;
   }
 
   async top(ref: string, psArgs = "-ef"): Promise<{ Titles: string[]; Processes: string[][] }> {

@@ -39,6 +39,8 @@ export interface AttachOptions {
   networkMode?: string;              // "", "default", "bridge", "host", "none", "container:<id|name>", or a network name/id
   /** NetworkingConfig.EndpointsConfig: per network aliases and IPAMConfig; also extra networks to join. */
   endpointsConfig?: Record<string, EndpointSettings> | null;
+  /** When set, join only these of the networks above (by name): the others were disconnected while stopped. */
+  joinOnly?: string[];
   aliases?: string[];
   ip?: string;
   portBindings?: Record<string, PortBinding[] | null> | null;
@@ -83,15 +85,22 @@ export interface NetworksService {
   inspect(idOrName: string): Promise<NetworkInspect>;
   remove(idOrName: string): Promise<void>;
   prune(opts?: { filters?: Filters }): Promise<{ NetworksDeleted: string[] | null }>;
+  /** Connect a running container's namespace to one more network; a stopped one is the caller's record to edit. */
   connect(idOrName: string, containerId: string, opts?: { aliases?: string[]; ip?: string }): Promise<void>;
   disconnect(idOrName: string, containerId: string, opts?: { force?: boolean }): Promise<void>;
+  /** Whether the container's namespace is attached now (connect/disconnect act live) or not (edit the record). */
+  attached(containerId: string): boolean;
+  /** The checks connect makes before anything changes; returns the network's name for the record. */
+  checkConnect(idOrName: string, opts?: { aliases?: string[]; ip?: string }): Promise<string>;
+  /** The network's name, for disconnecting a stopped container. */
+  nameOf(idOrName: string): Promise<string>;
   attach(containerId: string, opts: AttachOptions): Promise<AttachResult>;
   /** attach() in two halves, so the caller can overlap the join with its own work (see PreparedAttach). */
   prepare(containerId: string, opts: AttachOptions): Promise<PreparedAttach>;
   detach(containerId: string): Promise<void>;
   /** The container's current network settings (inspect), or null when it has none. */
   settings(containerId: string): Promise<AttachResult | null>;
-  /** Forget a removed container (its files and connect-while-stopped records). */
+  /** Forget a removed container (its endpoint files). */
   forget(containerId: string): Promise<void>;
   restore(liveContainerIds?: Iterable<string>): Promise<void>;
   close(): Promise<void>;
@@ -462,14 +471,6 @@ export class LocalNetworksService implements NetworksService {
 
   // ---- containers ----------------------------------------------------------------------------
 
-  #configuredPath(cid: string): string {
-    return join(this.store.endpointDir(cid), "configured.json");
-  }
-
-  async #configured(cid: string): Promise<Record<string, { aliases: string[]; ip: string }>> {
-    try { return JSON.parse(await readFile(this.#configuredPath(cid), "utf8")) as Record<string, { aliases: string[]; ip: string }>; } catch { return {}; }
-  }
-
   #resolveContainer(ref: string): EndpointRecord | undefined {
     return this.#endpoints.get(ref) ?? [...this.#endpoints.values()].find((e) => e.name === ref || e.name === ref.replace(/^\//, "")) ??
       [...this.#endpoints.values()].find((e) => ref.length >= 3 && e.containerId.startsWith(ref));
@@ -530,10 +531,9 @@ export class LocalNetworksService implements NetworksService {
         if (wanted.some((w) => w.net === n)) continue;
         wanted.push({ net: n, aliases: es.Aliases ?? [], ip: es.IPAMConfig?.IPv4Address ?? "" });
       }
-      for (const [ref, c] of Object.entries(await this.#configured(containerId))) {
-        let n: NetworkRecord;
-        try { n = this.#find(ref); } catch { continue; }
-        if (!wanted.some((w) => w.net === n)) wanted.push({ net: n, aliases: c.aliases, ip: c.ip });
+      if (o.joinOnly) {
+        const only = new Set(o.joinOnly);
+        for (let i = wanted.length - 1; i >= 0; i--) if (!only.has(wanted[i]!.net.net.Name)) wanted.splice(i, 1);
       }
     } else rec.mode = "none";
     for (const w of wanted) {
@@ -544,7 +544,8 @@ export class LocalNetworksService implements NetworksService {
     }
     const hostGateway = wanted[0]?.net.ipam?.gateway ?? this.#defaultGateway();
     rec.extraHosts = (o.extraHosts ?? []).map((h) => parseExtraHost(h, hostGateway));
-    const reqs = portRequests(o.portBindings, !!o.publishAll, o.exposedPorts);
+    // Every network disconnected while stopped: nothing to publish on (Docker starts it with loopback only).
+    const reqs = o.joinOnly && wanted.length === 0 ? [] : portRequests(o.portBindings, !!o.publishAll, o.exposedPorts);
     if (reqs.length && wanted.length === 0) throw invalidArgument("conflicting options: port publishing and the container type network mode");
 
     rec.netnsPath = join(this.#o.execRoot, "netns", containerId);
@@ -742,20 +743,28 @@ export class LocalNetworksService implements NetworksService {
     this.#track(pending.done.then(removeDir).catch((err) => this.#log.warn("endpoint cleanup failed", { container: containerId, err })));
   }
 
-  async connect(idOrName: string, containerId: string, opts: { aliases?: string[]; ip?: string } = {}): Promise<void> {
+  attached(containerId: string): boolean {
+    return this.#endpoints.has(containerId);
+  }
+
+  async checkConnect(idOrName: string, opts: { aliases?: string[]; ip?: string } = {}): Promise<string> {
     await this.#init();
     const net = this.#find(idOrName);
     if (!this.#isUserDefined(net) && (opts.ip || opts.aliases?.length)) throw invalidArgument("network-scoped alias is supported only for containers in user defined networks");
     if (net.net.Driver !== "bridge") throw forbidden(`container cannot be disconnected from host network or connected to host network`);
+    return net.net.Name;
+  }
+
+  async nameOf(idOrName: string): Promise<string> {
+    await this.#init();
+    return this.#find(idOrName).net.Name;
+  }
+
+  async connect(idOrName: string, containerId: string, opts: { aliases?: string[]; ip?: string } = {}): Promise<void> {
+    await this.checkConnect(idOrName, opts);
+    const net = this.#find(idOrName);
     const rec = this.#endpoints.get(containerId);
-    if (!rec) {
-      // Not running: remember it for the next attach, as Docker stores it in the container's config.
-      const cfg = await this.#configured(containerId);
-      if (cfg[net.net.Name]) throw forbidden(`endpoint with name ${containerId} already exists in network ${net.net.Name}`);
-      cfg[net.net.Name] = { aliases: opts.aliases ?? [], ip: opts.ip ?? "" };
-      await atomicWrite(this.#configuredPath(containerId), JSON.stringify(cfg));
-      return;
-    }
+    if (!rec) throw conflict(`container ${containerId} is not running`);
     if (rec.mode !== "bridge" && rec.mode !== "none") throw forbidden(`container sharing network namespace with another container or host cannot be connected to any other network`);
     if (rec.attachments.some((a) => a.networkId === net.net.Id)) throw forbidden(`endpoint with name ${rec.name} already exists in network ${net.net.Name}`);
     const index = Math.max(-1, ...rec.attachments.map((a) => Number(a.ifName.slice(3)))) + 1;
@@ -781,16 +790,7 @@ export class LocalNetworksService implements NetworksService {
     await this.#init();
     const net = this.#find(idOrName);
     const rec = this.#endpoints.get(containerId);
-    if (!rec) {
-      const cfg = await this.#configured(containerId);
-      if (!cfg[net.net.Name]) {
-        if (opts.force) return;
-        throw forbidden(`container ${containerId} is not connected to network ${net.net.Name}`);
-      }
-      delete cfg[net.net.Name];
-      await atomicWrite(this.#configuredPath(containerId), JSON.stringify(cfg));
-      return;
-    }
+    if (!rec) throw conflict(`container ${containerId} is not running`);
     const a = rec.attachments.find((x) => x.networkId === net.net.Id);
     if (!a) {
       if (opts.force) return;

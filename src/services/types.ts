@@ -113,6 +113,9 @@ export interface ContainersService {
   prune(opts?: { filters?: Filters }): Promise<{ ContainersDeleted: string[] | null; SpaceReclaimed: number }>;
   update(id: string, hostConfig: Partial<HostConfig>): Promise<{ Warnings: string[] }>;
   resize(id: string, h: number, w: number): Promise<void>;
+  /** POST /networks/{id}/connect: live when the container is running, else kept in its record for the next start. */
+  connectNetwork(id: string, network: string, opts?: { aliases?: string[]; ip?: string }): Promise<void>;
+  disconnectNetwork(id: string, network: string, opts?: { force?: boolean }): Promise<void>;
   /** Reconcile with what happened while the daemon was down: re-adopt running containers, record exits, apply restart policies. */
   restore(): Promise<void>;
   /** Stop watching (containers keep running under their monitors). */

@@ -53,7 +53,7 @@ export function networkRoutes(networks: NetworksService, containers: ContainersS
         const body = (await req.json<ConnectBody>()) ?? {};
         const ep = body.EndpointConfig ?? {};
         const ip = ep.IPAMConfig?.IPv4Address;
-        await networks.connect(req.params.id!, await containerId(body.Container), { aliases: ep.Aliases ?? [], ...(ip ? { ip } : {}) });
+        await containers.connectNetwork(await containerId(body.Container), req.params.id!, { aliases: ep.Aliases ?? [], ...(ip ? { ip } : {}) });
         res.end(200);
       },
     },
@@ -61,7 +61,7 @@ export function networkRoutes(networks: NetworksService, containers: ContainersS
       method: "POST", path: "/networks/:id/disconnect",
       async handle(req, res) {
         const body = (await req.json<DisconnectBody>()) ?? {};
-        await networks.disconnect(req.params.id!, await containerId(body.Container), { force: !!body.Force });
+        await containers.disconnectNetwork(await containerId(body.Container), req.params.id!, { force: !!body.Force });
         res.end(200);
       },
     },

@@ -134,6 +134,8 @@ export class FakeContainersService implements ContainersService {
   async prune() { return { ContainersDeleted: null, SpaceReclaimed: 0 }; }
   async update(id: string, hc: Partial<HostConfig>) { this.#log("update", id, hc); this.#get(id); return { Warnings: [] }; }
   async resize(id: string, h: number, w: number) { this.#log("resize", id, h, w); this.#get(id); }
+  async connectNetwork(id: string, network: string) { this.#log("connectNetwork", id, network); this.#get(id); }
+  async disconnectNetwork(id: string, network: string) { this.#log("disconnectNetwork", id, network); this.#get(id); }
   async restore() {}
   async close() {}
 }
