@@ -102,7 +102,8 @@ test("berthd serves the docker CLI, refuses a second daemon on its root, and cle
   await assert.rejects(access(join(dir, "other.sock")));
 
   d.proc.kill("SIGHUP");
-  await new Promise((r) => setTimeout(r, 100));
+  // The reload is handled asynchronously: wait for its log line (bounded) rather than a fixed 100 ms.
+  for (const deadline = Date.now() + 15_000; !/reloaded configuration/.test(d.stderr()) && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 50));
   assert.match(d.stderr(), /reloaded configuration/);
 
   d.proc.kill("SIGTERM");

@@ -93,7 +93,8 @@ describe("LocalContainersService (runc + conmon)", { concurrency: false }, () =>
     assert.match(summary!.Status, /^Exited \(3\) /);
     await svc.remove(Id);
     await assert.rejects(svc.inspect(Id), (e) => isKind(e, "not-found"));
-    assert.ok(ms < 2000, `create+start+wait took ${ms} ms`);
+    // A sanity bound only (speed is the bench's to measure): loose enough for a loaded 2-core CI machine.
+    assert.ok(ms < 10_000, `create+start+wait took ${ms} ms`);
   });
 
   test("attach before start sees all output", async () => {
@@ -149,15 +150,19 @@ describe("LocalContainersService (runc + conmon)", { concurrency: false }, () =>
     const t0 = Date.now();
     await svc.stop(Id, { timeout: 1 });
     const took = Date.now() - t0;
-    assert.ok(took >= 900 && took < 5000, `stop took ${took}`);
+    assert.ok(took >= 900 && took < 9000, `stop took ${took}`);
     assert.equal((await svc.inspect(Id)).State.ExitCode, 137);
     await svc.remove(Id);
   });
 
   test("stop with a handled SIGTERM exits 143 quickly; restart; rm -f of a running container", async () => {
-    const { Id } = await svc.create({ Image: "busybox", Cmd: ["sh", "-c", "trap 'exit 143' TERM; while true; do sleep 0.1; done"] });
+    const { Id } = await svc.create({ Image: "busybox", Cmd: ["sh", "-c", "trap 'exit 143' TERM; echo trapped; while true; do sleep 0.1; done"] });
     await svc.start(Id);
-    await new Promise((r) => setTimeout(r, 200));
+    // A TERM that reaches sh (pid 1) before its trap is ignored and stop ends in SIGKILL: wait for the trap, not a fixed time.
+    for (const deadline = Date.now() + 30_000; !text(await collect(svc.logs(Id, {}))).includes("trapped\n");) {
+      assert.ok(Date.now() < deadline, "the trap was never set");
+      await new Promise((r) => setTimeout(r, 50));
+    }
     await svc.stop(Id, { timeout: 5 });
     assert.equal((await svc.inspect(Id)).State.ExitCode, 143);
     await svc.restart(Id, { timeout: 1 });
@@ -311,8 +316,14 @@ describe("LocalContainersService (runc + conmon)", { concurrency: false }, () =>
     const b = await svc.create({ Image: "busybox", Cmd: ["sh", "-c", "sleep 0.5; exit 7"] });
     await svc.start(a.Id);
     await svc.start(b.Id);
+    const bPid = (await svc.inspect(b.Id)).State.Pid;
     await svc.close();
-    await new Promise((r) => setTimeout(r, 1000));
+    // b exits while the service is closed: wait for its process to go (a fixed wait may be too short on a loaded machine).
+    const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+    for (const deadline = Date.now() + 30_000; bPid > 0 && alive(bPid);) {
+      assert.ok(Date.now() < deadline, "b never exited");
+      await new Promise((r) => setTimeout(r, 50));
+    }
     svc = await open();
     await svc.restore();
     const ia = await svc.inspect(a.Id);

@@ -2,6 +2,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { startDaemon, run, REPO, type TestDaemon } from "../helpers/daemon.js";
+import { eventually } from "../helpers/eventually.js";
 
 let d: TestDaemon;
 before(async () => { d = await startDaemon(); });
@@ -29,7 +30,8 @@ test("berth import, run, ps, logs, inspect, rm and images, as the README shows",
   assert.equal((await d.berth(["ps", "-q"])).stdout.trim(), id.slice(0, 12));
   assert.equal((await d.berth(["inspect", "-f", "{{.State.Status}}", "svc"])).stdout.trim(), "running");
   assert.equal((await d.berth(["container", "ls", "--format", "{{.Names}}"])).stdout.trim(), "svc");
-  const logs = await d.berth(["logs", "svc"]);
+  // run -d returns once the process is started, not once it has printed: wait for the line, then check it is all.
+  const logs = await eventually("the log line of svc", async () => { const r = await d.berth(["logs", "svc"]); return r.stdout !== "" && r; });
   assert.equal(logs.stdout, "started\n");
   const rm = await d.berth(["rm", "svc"]);
   assert.notEqual(rm.code, 0);

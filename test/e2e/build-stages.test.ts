@@ -26,7 +26,7 @@ test("independent stages build at the same time; the output stays in step order"
   // Each RUN waits for the other stage's RUN to show up in a shared cache mount: it passes only if they overlap.
   const wait = (me: string, other: string) =>
     `RUN --mount=type=cache,id=rendezvous,target=/sync touch /sync/${me}-$RUN_ID && ` +
-    `for i in $(seq 100); do [ -e /sync/${other}-$RUN_ID ] && exit 0; sleep 0.1; done; echo never met ${other}; exit 1`;
+    `for i in $(seq 300); do [ -e /sync/${other}-$RUN_ID ] && exit 0; sleep 0.1; done; echo never met ${other}; exit 1`;
   const df = [
     "FROM busybox AS a", "ARG RUN_ID", wait("a", "b"), "RUN echo from-a > /a",
     "FROM busybox AS b", "ARG RUN_ID", wait("b", "a"), "RUN echo from-b > /b",

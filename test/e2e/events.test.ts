@@ -30,7 +30,7 @@ async function eventsSince(since: number, filters: Record<string, string[]> = {}
 /** Waits until the events since `since` contain every wanted action (in order) or fails with what came. */
 async function expectActions(since: number, filters: Record<string, string[]>, wanted: string[]): Promise<Ev[]> {
   let evs: Ev[] = [];
-  for (let i = 0; i < 100; i++) {
+  for (const deadline = Date.now() + 30_000; Date.now() < deadline;) {
     evs = await eventsSince(since, filters);
     if (isSubsequence(wanted, evs.map((e) => e.Action))) return evs;
     await sleep(50);

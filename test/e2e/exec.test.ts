@@ -4,6 +4,7 @@ import { request } from "node:http";
 import { readdir, readFile, statfs } from "node:fs/promises";
 import { join } from "node:path";
 import { startDaemon, makeBusyboxImage, run, type TestDaemon } from "../helpers/daemon.js";
+import { eventually } from "../helpers/eventually.js";
 
 let d: TestDaemon;
 let id = "";
@@ -54,20 +55,13 @@ test("exec -d runs in the background and inspect records the exit", async () => 
   const r = await d.docker(["exec", "-d", "box", "sh", "-c", "echo bg > /tmp/bg"]);
   assert.equal(r.code, 0, r.stderr);
   let out = "";
-  for (let i = 0; i < 50 && out !== "bg\n"; i++) {
-    out = (await d.docker(["exec", "box", "cat", "/tmp/bg"])).stdout;
-    if (out !== "bg\n") await new Promise((res) => setTimeout(res, 50));
-  }
-  assert.equal(out, "bg\n");
+  await eventually("the background exec's file", async () => (out = (await d.docker(["exec", "box", "cat", "/tmp/bg"])).stdout) === "bg\n", { seen: () => out });
   const created = await d.api("POST", `/containers/${id}/exec`, { Cmd: ["sh", "-c", "exit 5"] });
   assert.equal(created.status, 201, created.body);
   const execId = (JSON.parse(created.body) as { Id: string }).Id;
   assert.equal((await d.api("POST", `/exec/${execId}/start`, { Detach: true })).status, 200);
   let info: { Running: boolean; ExitCode: number | null; ContainerID: string } = { Running: true, ExitCode: null, ContainerID: "" };
-  for (let i = 0; i < 50 && info.Running; i++) {
-    info = JSON.parse((await d.api("GET", `/exec/${execId}/json`)).body) as typeof info;
-    if (info.Running) await new Promise((res) => setTimeout(res, 20));
-  }
+  await eventually("the detached exec's exit", async () => !(info = JSON.parse((await d.api("GET", `/exec/${execId}/json`)).body) as typeof info).Running, { intervalMs: 20 });
   assert.equal(info.ExitCode, 5);
   assert.equal(info.ContainerID, id);
   assert.equal((await d.api("GET", "/exec/nosuch/json")).status, 404);
@@ -88,7 +82,8 @@ test("exec into a stopped or paused container fails with Docker's message", asyn
 test("exec work files live on a tmpfs, go when the exec ends, and inspect reports the exec's pid", async () => {
   const execs = join(d.execRoot, "execs");
   assert.equal((await statfs(execs)).type, TMPFS_MAGIC);
-  const created = await d.api("POST", `/containers/${id}/exec`, { Cmd: ["sleep", "1"] });
+  // Long enough to still run when inspected right after its start, even on a loaded machine.
+  const created = await d.api("POST", `/containers/${id}/exec`, { Cmd: ["sleep", "3"] });
   assert.equal(created.status, 201, created.body);
   const execId = (JSON.parse(created.body) as { Id: string }).Id;
   assert.equal((await d.api("POST", `/exec/${execId}/start`, { Detach: true })).status, 200);
@@ -97,18 +92,11 @@ test("exec work files live on a tmpfs, go when the exec ends, and inspect report
   assert.ok(running.Pid > 0, `pid ${running.Pid}`);
   assert.match(await readFile(`/proc/${running.Pid}/cmdline`, "utf8"), /^sleep\0/);
   let info = running;
-  for (let i = 0; i < 100 && info.Running; i++) {
-    await new Promise((res) => setTimeout(res, 50));
-    info = JSON.parse((await d.api("GET", `/exec/${execId}/json`)).body) as typeof info;
-  }
+  await eventually("the exec's exit", async () => !(info = JSON.parse((await d.api("GET", `/exec/${execId}/json`)).body) as typeof info).Running, { intervalMs: 50 });
   assert.equal(info.Running, false);
   assert.equal(info.Pid, running.Pid, "the pid stays in the record after the exit");
-  let left = await readdir(execs);
-  for (let i = 0; i < 50 && left.length; i++) {
-    await new Promise((res) => setTimeout(res, 20));
-    left = await readdir(execs);
-  }
-  assert.deepEqual(left, []);
+  let left: string[] = [];
+  await eventually("the exec's work files gone", async () => (left = await readdir(execs)).length === 0, { intervalMs: 20, seen: () => left.join(",") });
 });
 
 test("the daemon unmounts its execs tmpfs when it stops", async (t) => {
@@ -153,7 +141,9 @@ test("stats: docker stats --no-stream lists the container; one-shot API is fast"
   assert.ok(body!.cpu_stats.online_cpus >= 1);
   assert.ok(body!.pids_stats.current >= 1);
   console.log(`# one-shot stats median ${median(times).toFixed(1)} ms`);
-  assert.ok(median(times) < 500);
+  // A one-shot read takes a few ms; the bound is loose so a loaded 2-core CI machine still passes, tight enough to
+  // catch a one-shot that waits for a second sample (about 1 s).
+  assert.ok(median(times) < 900, `one-shot stats median ${median(times).toFixed(1)} ms`);
   assert.equal((await d.api("GET", "/containers/nosuch/stats?stream=false")).status, 404);
 });
 
@@ -197,16 +187,25 @@ test("events: --since/--until replays create, start, die, destroy of a container
 
 test("events: a live subscriber sees a new container's events", async () => {
   const got: string[] = [];
-  const req = request({ socketPath: d.socket, path: `/events?filters=${encodeURIComponent(JSON.stringify({ container: ["live"] }))}`, method: "GET" }, (res) => {
-    res.setEncoding("utf8");
-    res.on("data", (c: string) => got.push(c));
+  let stop = () => {};
+  // The daemon subscribes before it sends the headers: once they are here, no event can be missed.
+  const subscribed = new Promise<void>((resolve, reject) => {
+    const req = request({ socketPath: d.socket, path: `/events?filters=${encodeURIComponent(JSON.stringify({ container: ["live"] }))}`, method: "GET" }, (res) => {
+      res.setEncoding("utf8");
+      res.on("data", (c: string) => got.push(c));
+      resolve();
+    });
+    req.on("error", reject);
+    req.end();
+    stop = () => { req.removeAllListeners("error"); req.on("error", () => {}); req.destroy(); };
   });
-  req.on("error", () => {});
-  req.end();
-  await new Promise((r) => setTimeout(r, 200));
-  await d.docker(["run", "--rm", "--name", "live", "busybox", "true"]);
-  for (let i = 0; i < 50 && !got.join("").includes('"destroy"'); i++) await new Promise((r) => setTimeout(r, 20));
-  req.destroy();
+  await subscribed;
+  try {
+    await d.docker(["run", "--rm", "--name", "live", "busybox", "true"]);
+    await eventually("the destroy event", () => got.join("").includes('"destroy"'), { intervalMs: 20, seen: () => got.join("") });
+  } finally {
+    stop();
+  }
   const actions = got.join("").trim().split("\n").map((l) => (JSON.parse(l) as { Action: string }).Action);
   assert.deepEqual(actions.filter((a) => ["create", "start", "die", "destroy"].includes(a)), ["create", "start", "die", "destroy"]);
 });

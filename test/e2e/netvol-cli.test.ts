@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { startDaemon, makeBusyboxImage, run, type TestDaemon, type RunResult } from "../helpers/daemon.js";
+import { eventually } from "../helpers/eventually.js";
 
 // berth network|volume against the real docker CLI on the same daemon, and the issue's bad input through docker.
 let d: TestDaemon;
@@ -15,8 +16,11 @@ before(async () => {
   const cfg = JSON.parse(await readFile(join(d.root, "daemon.json"), "utf8")) as Record<string, string>;
   bridge = cfg["bridge"]!;
   chainPrefix = cfg["iptables-chain-prefix"]!;
-  // A /16 of our own per test daemon, inside 10.215/16 which nothing else here uses.
-  subnetBase = `10.215.${Number.parseInt(chainPrefix.slice(2, 4), 16)}`;
+  // A /24 of our own per test daemon, inside 10.215/16, clear of the routes on this host now (and its twin in 10.216/16).
+  const routes = (await run("ip", ["-4", "route"])).stdout;
+  const thirds = Array.from({ length: 256 }, (_, i) => i).sort(() => Math.random() - 0.5);
+  const third = thirds.find((t) => !routes.includes(`10.215.${t}.`) && !routes.includes(`10.216.${t}.`)) ?? thirds[0]!;
+  subnetBase = `10.215.${third}`;
 });
 after(async () => {
   if (!d) return;
@@ -111,8 +115,8 @@ test("berth volume create|ls|inspect|rm|prune and system df match docker's outpu
   assert.match(anon, /^[0-9a-f]{64}$/);
   await ok(d.docker(["run", "-d", "--name", "vuser", "-v", "cv1:/data", "busybox", "sh", "-c", "head -c 10000 /dev/zero > /data/f; sleep 300"]));
   await ok(d.docker(["run", "--name", "vanon", "-v", "/scratch", "busybox", "true"]));
-  // wait until the file is written
-  for (let i = 0; i < 50 && !(await stat(join(d.dataRoot, "volumes/cv1/_data/f")).then((s) => s.size === 10000, () => false)); i++) await new Promise((r) => setTimeout(r, 100));
+  // wait until the file is written (bounded, and failing if it never is)
+  await eventually("the file written into cv1", () => stat(join(d.dataRoot, "volumes/cv1/_data/f")).then((s) => s.size === 10000, () => false));
 
   await same(["volume", "ls"]);
   await same(["volume", "list", "-q"]);
@@ -212,7 +216,7 @@ test("bad input through the docker CLI: clear errors, nothing half-made", async 
   assert.equal(await ok(d.docker(["ps", "-aq"])), "", "failed runs leave no container");
   assert.equal(await ok(d.docker(["network", "ls", "-q"])), before.nets);
   // a stopped container's namespace goes in the background: wait (bounded) for it
-  for (let i = 0; i < 50 && (await links() !== before.links || await netns() !== before.netns); i++) await new Promise((r) => setTimeout(r, 100));
+  await eventually("the stopped container's interfaces and namespace to go", async () => await links() === before.links && await netns() === before.netns).catch(() => {});
   assert.equal(await links(), before.links, "no interface left behind");
   assert.doesNotMatch((await run("ip", ["-o", "link", "show"])).stdout, new RegExp(`br-${goodId.slice(0, 12)}`), "bridge of a removed network left behind");
   assert.equal(await rules(), before.rules, "no rule left behind");

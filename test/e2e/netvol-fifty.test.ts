@@ -2,8 +2,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { randomInt } from "node:crypto";
-import { startDaemon, makeBusyboxImage, run, type TestDaemon } from "../helpers/daemon.js";
+import { startDaemon, makeBusyboxImage, run, unroutedSubnet, type TestDaemon } from "../helpers/daemon.js";
 
 // 50 containers started at once on one user network; every one answers by name (Berth's resolver, never an outside name).
 let d: TestDaemon;
@@ -17,7 +16,7 @@ after(async () => { await d?.stop(); });
 
 test("50 containers started concurrently on one user network are each reachable by name", { timeout: 240_000 }, async () => {
   const net = "fifty";
-  const created = await d.docker(["network", "create", "--subnet", `10.212.${randomInt(256)}.0/24`, net]);
+  const created = await d.docker(["network", "create", "--subnet", `${await unroutedSubnet("10.212")}.0/24`, net]);
   assert.equal(created.code, 0, created.stderr);
   const netId = created.stdout.trim();
   const names = Array.from({ length: 50 }, (_, i) => `f${i}`);

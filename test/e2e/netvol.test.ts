@@ -4,6 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { get } from "node:http";
+import { createServer } from "node:net";
 import { startDaemon, makeBusyboxImage, run, type TestDaemon } from "../helpers/daemon.js";
 
 let d: TestDaemon;
@@ -61,13 +62,33 @@ async function retry<T>(fn: () => Promise<T>, okFn: (v: T) => boolean, tries = 2
   return v;
 }
 
+/** A 10.215.x.0/24 no route on this host uses now (another daemon's network, maybe another test run's, on the same subnet
+ * would misroute replies). */
+async function freeSubnet(): Promise<string> {
+  const routes = (await run("ip", ["-4", "route"])).stdout;
+  const thirds = Array.from({ length: 200 }, (_, i) => i + 20).sort(() => Math.random() - 0.5);
+  const third = thirds.find((t) => !routes.includes(`10.215.${t}.`)) ?? thirds[0]!;
+  return `10.215.${third}.0/24`;
+}
+
+/** A loopback port nothing listens on now (the kernel's pick, not a random guess that may be taken). */
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
 test("containers on a user network reach each other by name and alias; other networks cannot", async () => {
-  await ok(["network", "create", "--subnet", "10.215.41.0/24", "nv1"]);
+  const subnet = await freeSubnet();
+  const prefix = subnet.replace(/0\/24$/, "").replaceAll(".", "\\.");
+  await ok(["network", "create", "--subnet", subnet, "nv1"]);
   await ok(["network", "create", "nv2"]);
   await ok(["run", "-d", "--name", "web1", "--network", "nv1", "--network-alias", "alias1", "busybox", "sh", "-c", serve("from-web1")]);
   await ok(["run", "-d", "--name", "web2", "--network", "nv1", "busybox", "sh", "-c", serve("from-web2")]);
   const ip = await ok(["inspect", "-f", "{{.NetworkSettings.Networks.nv1.IPAddress}}", "web1"]);
-  assert.match(ip, /^10\.215\.41\.\d+$/);
+  assert.match(ip, new RegExp(`^${prefix}\\d+$`));
 
   const a = await retry(() => fetchIn("nv1", "http://web1/file"), (r) => r.code === 0);
   assert.equal(a.stdout.trim(), "from-web1", a.stderr);
@@ -93,7 +114,7 @@ test("containers on a user network reach each other by name and alias; other net
 });
 
 test("a published port answers on 127.0.0.1 from the host; docker port and ps show it", async () => {
-  const port = 20000 + Math.floor(Math.random() * 20000);
+  const port = await freePort();
   await ok(["run", "-d", "--name", "pub", "-p", `127.0.0.1:${port}:80`, "busybox", "sh", "-c", serve("published")]);
   assert.equal(await ok(["port", "pub"]), `80/tcp -> 127.0.0.1:${port}`);
   assert.match(await ok(["ps", "--filter", "name=pub", "--format", "{{.Ports}}"]), new RegExp(`127\\.0\\.0\\.1:${port}->80/tcp`));

@@ -27,7 +27,8 @@ async function ok(args: string[]): Promise<string> {
 }
 
 async function until(what: string, fn: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 50; i++) { if (await fn()) return; await new Promise((r) => setTimeout(r, 100)); }
+  // The namespace goes in the background: a deadline, not a count of tries, so a loaded machine gets the same time.
+  for (const deadline = Date.now() + 30_000; Date.now() < deadline;) { if (await fn()) return; await new Promise((r) => setTimeout(r, 100)); }
   assert.fail(`${what} still there`);
 }
 

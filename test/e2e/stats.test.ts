@@ -2,6 +2,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { BERTH, startDaemon, makeBusyboxImage, type TestDaemon } from "../helpers/daemon.js";
+import { eventually } from "../helpers/eventually.js";
 
 let d: TestDaemon;
 let id = "";
@@ -53,8 +54,10 @@ test("berth stats of a missing container: Docker's error and exit status", async
   assert.match(live.stderr, /No such container: nosuch/);
 });
 
-/** Runs `berth stats` live for a while, doing things meanwhile; returns the frames it drew. */
-async function liveFrames(args: string[], during: () => Promise<void>): Promise<string[]> {
+const toFrames = (out: string) => out.split("\x1b[H").slice(1).map((f) => f.replace(/\x1b\[K/g, "").replace(/\x1b\[J$/, ""));
+
+/** Runs `berth stats` live while during runs (given the frames drawn so far, to wait on); returns the frames it drew. */
+async function liveFrames(args: string[], during: (frames: () => string[]) => Promise<void>): Promise<string[]> {
   const child = spawn(process.execPath, [BERTH, "stats", ...args], { env: { ...process.env, BERTH_HOST: d.host }, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";
@@ -62,7 +65,8 @@ async function liveFrames(args: string[], during: () => Promise<void>): Promise<
   child.stderr.on("data", (c: Buffer) => { err += c.toString(); });
   const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
   try {
-    await during();
+    // The last frame may still be being written: only whole ones (another has begun after them) count.
+    await during(() => toFrames(out).slice(0, -1));
   } finally {
     child.kill("SIGINT");
     const t = setTimeout(() => child.kill("SIGKILL"), 5000);
@@ -71,20 +75,21 @@ async function liveFrames(args: string[], during: () => Promise<void>): Promise<
     assert.equal(code, 0, err);
   }
   assert.ok(out.startsWith("\x1b[2J"), JSON.stringify(out.slice(0, 40)));
-  return out.split("\x1b[H").slice(1).map((f) => f.replace(/\x1b\[K/g, "").replace(/\x1b\[J$/, ""));
+  return toFrames(out);
 }
 
 test("berth stats live: redraws in place, picks up started containers and drops removed ones", async () => {
-  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
   let late = "";
-  const frames = await liveFrames([], async () => {
-    await sleep(1500);
+  // Each step waits for the frames that show it (not for a fixed time a loaded machine may not keep to).
+  const frames = await liveFrames([], async (drawn) => {
+    await eventually("two frames before the late container", () => drawn().length >= 2, { seen: () => drawn().join("") });
     const r = await d.docker(["run", "-d", "--name", "late", "busybox", "sleep", "1000"]);
     assert.equal(r.code, 0, r.stderr);
     late = r.stdout.trim();
-    await sleep(2000);
+    await eventually("two frames with the late container", () => drawn().filter((f) => f.includes(late.slice(0, 12))).length >= 2, { seen: () => drawn().at(-1) ?? "" });
     await d.docker(["rm", "-f", "late"]);
-    await sleep(1500);
+    const removedAt = drawn().length;
+    await eventually("a frame without the removed container", () => drawn().slice(removedAt).some((f) => !f.includes(late.slice(0, 12))), { seen: () => drawn().at(-1) ?? "" });
   });
   assert.ok(frames.length >= 6, `only ${frames.length} frames`);
   const rows = (f: string) => f.trimEnd().split("\n");
@@ -101,13 +106,15 @@ test("berth stats live: redraws in place, picks up started containers and drops 
 test("berth stats CONTAINER live: only the named container; a removed one stays as dashes", async () => {
   const r = await d.docker(["run", "-d", "--name", "short", "busybox", "sleep", "1000"]);
   assert.equal(r.code, 0, r.stderr);
-  const frames = await liveFrames(["--format", "table {{.Container}}\t{{.CPUPerc}}\t{{.PIDs}}", "short"], async () => {
-    await new Promise((res) => setTimeout(res, 2000));
+  const dashes = /\nshort\s+--\s+--\n/;
+  const frames = await liveFrames(["--format", "table {{.Container}}\t{{.CPUPerc}}\t{{.PIDs}}", "short"], async (drawn) => {
+    await eventually("a frame with figures for short", () => drawn().some((f) => f.trim().split("\n").length === 2 && !dashes.test(f)), { seen: () => drawn().at(-1) ?? "" });
     await d.docker(["rm", "-f", "short"]);
-    await new Promise((res) => setTimeout(res, 2500));
+    const removedAt = drawn().length;
+    await eventually("dashes for the removed container", () => drawn().slice(removedAt).some((f) => dashes.test(f)), { seen: () => drawn().at(-1) ?? "" });
   });
   const full = frames.filter((f) => f.trim().split("\n").length === 2);
   assert.match(full[0]!, /^CONTAINER\s+CPU %\s+PIDS\nshort\s+\d+\.\d\d%\s+1\n/);
-  assert.match(frames.at(-1)!, /\nshort\s+--\s+--\n/);
+  assert.match(frames.at(-1)!, dashes);
   assert.ok(frames.every((f) => !/\sbox\s/.test(f)));
 });

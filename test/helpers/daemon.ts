@@ -94,7 +94,7 @@ export async function startDaemon(opts: { args?: string[] } = {}): Promise<TestD
   const env = { BERTH_HOST: host, DOCKER_HOST: host, DOCKER_CONFIG: join(root, "docker-config") };
   // Own bridge, subnets and iptables chains per test daemon: parallel daemons never collide, docker0/172.17 never touched.
   const token = randomBytes(3).toString("hex");
-  const net = { bridge: `brt${token}`, "iptables-chain-prefix": `BT${token}`, bip: `10.213.${randomInt(256)}.1/24`, "default-address-pools": [{ base: `10.214.${randomInt(256)}.0/24`, size: 28 }] };
+  const net = { bridge: `brt${token}`, "iptables-chain-prefix": `BT${token}`, bip: `${await unroutedSubnet("10.213")}.1/24`, "default-address-pools": [{ base: `${await unroutedSubnet("10.214")}.0/24`, size: 28 }] };
   // Test daemons never resolve or contact a registry off this machine (a missing image must not become a pull from docker.io).
   const safety = { "allowed-registries": ["127.0.0.0/8", "localhost"] };
   await import("node:fs/promises").then((fs) => fs.writeFile(join(root, "daemon.json"), JSON.stringify({ ...net, ...safety })));
@@ -134,6 +134,17 @@ export async function startDaemon(opts: { args?: string[] } = {}): Promise<TestD
     },
   };
   return daemon;
+}
+
+/** "<base>.<x>" for a random x that no route on this host uses now: two bridges on one subnet misroute replies, and other
+ * daemons (other test files, other runs on this machine) pick from the same ranges. */
+export async function unroutedSubnet(base: string): Promise<string> {
+  const routes = (await run("ip", ["-4", "route"])).stdout;
+  for (let i = 0; i < 64; i++) {
+    const x = randomInt(256);
+    if (!routes.includes(`${base}.${x}.`)) return `${base}.${x}`;
+  }
+  return `${base}.${randomInt(256)}`;
 }
 
 /** The test daemon's bridges, endpoints and iptables chains go with it. */

@@ -41,7 +41,16 @@ async function httpd(ns: string, body: string): Promise<void> {
   await writeFile(join(dir, "index.html"), body);
   const p = spawn("nsenter", [`--net=${ns}`, "/usr/bin/busybox", "httpd", "-f", "-p", "80", "-h", dir], { stdio: "ignore" });
   procs.push(p);
-  await new Promise((r) => setTimeout(r, 150));
+  // Ready once port 80 listens in its namespace (nsenter execs httpd, so the pid's net/tcp is the namespace's): a fixed
+  // wait may end before that on a loaded machine, and the first request would be refused.
+  const listening = (t: string) => t.split("\n").some((l) => { const f = l.trim().split(/\s+/); return f[1]?.endsWith(":0050") && f[3] === "0A"; });
+  for (const deadline = Date.now() + 15_000; ;) {
+    const tcp = await readFile(`/proc/${p.pid}/net/tcp`, "utf8").catch(() => "");
+    const tcp6 = await readFile(`/proc/${p.pid}/net/tcp6`, "utf8").catch(() => "");
+    if (listening(tcp) || listening(tcp6)) return;
+    if (p.exitCode !== null || Date.now() > deadline) throw new Error(`httpd in ${ns} never listened on port 80 (exit ${p.exitCode})`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }
 
 function hostGet(port: number, host = "127.0.0.1"): Promise<string> {
