@@ -389,7 +389,7 @@ export class BuildExecutor {
       if (!id) {
         id = await this.#fromCacheSources(state, config, state.comment);
         if (id) await this.deps.cache.put(key, inputs, id);
-      } else await this.deps.cache.touch(key);
+      } else this.deps.cache.touch(key);
       if (id) {
         this.#say(" ---> Using cache\n");
         this.#say(` ---> ${shortHex(id)}\n`);

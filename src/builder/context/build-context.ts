@@ -1,11 +1,12 @@
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { mkdtemp, open, rm } from "node:fs/promises";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { once } from "node:events";
 import { join } from "node:path";
 import { Transform, type Readable } from "node:stream";
 import tar from "tar-stream";
 import { cancelled, EngineError, invalidArgument, isKind } from "../../errdefs/index.js";
-import { pipeline } from "node:stream/promises";
+import { finished, pipeline } from "node:stream/promises";
 import { decompressStream } from "../../images/layer/index.js";
 import { runPipeline } from "../../images/layer/apply-layer.js";
 import { TreeWriter, type PaxHeaders } from "../../images/layer/tree-writer.js";
@@ -13,6 +14,7 @@ import { cleanEntryName } from "../../images/layer/entry-name.js";
 import { IgnoreMatcher } from "../../spec/dockerignore.js";
 import type { StatCache } from "./stat-cache.js";
 import { completeTar } from "./complete-tar.js";
+import { coalesceChunks } from "./coalesce-chunks.js";
 
 export type ContextEntryType = "file" | "directory" | "symlink" | "link";
 
@@ -120,8 +122,11 @@ export async function receiveContext(
   const entries = new Map<string, ContextEntry>();
   const stats = { files: 0, bytes: 0, hashed: 0 };
   const cache = opts.statCache;
-  const fh = await open(spool, "wx", 0o600);
+  // The spool is written beside the parsing, never awaited chunk by chunk: it only holds the parser
+  // back when more than its buffer is unwritten.
+  const spoolOut = createWriteStream(spool, { flags: "wx", mode: 0o600, highWaterMark: 4 << 20 });
   try {
+    await once(spoolOut, "open");
     const ex = tar.extract();
     ex.on("entry", (hdr, stream, next) => {
       const done = (async () => {
@@ -174,10 +179,20 @@ export async function receiveContext(
       const toSpool = new Transform({
         highWaterMark: 1 << 20,
         transform(chunk: Buffer, _enc, cb) {
-          fh.write(chunk).then(() => cb(null, chunk), cb);
+          if (spoolOut.write(chunk)) cb(null, chunk);
+          else spoolOut.once("drain", () => cb(null, chunk));
+        },
+        flush(cb) {
+          spoolOut.end();
+          finished(spoolOut).then(() => cb(), cb);
         },
       });
-      await pipeline(decompressStream(src), completeTar(), toSpool, ex, opts.signal ? { signal: opts.signal } : {}).catch((err: unknown) => {
+      spoolOut.on("error", (err) => toSpool.destroy(err));
+      // A failure on either side reaches the other: src is destroyed with the pipeline below, and an error of src
+      // ends the pipeline below through `body`.
+      const body = coalesceChunks();
+      pipeline(src, body).catch(() => {});
+      await pipeline(decompressStream(body), completeTar(), toSpool, ex, opts.signal ? { signal: opts.signal } : {}).catch((err: unknown) => {
         if ((err as Error)?.name === "AbortError" || opts.signal?.aborted) throw cancelled("build cancelled", { cause: err });
         if (err instanceof Error && !(err instanceof EngineError) && !("code" in err)) throw invalidArgument(`invalid tar stream: ${err.message}`, { cause: err });
         throw err;
@@ -188,7 +203,6 @@ export async function receiveContext(
       }
       throw err;
     }
-    await fh.close();
     // Parent directories implied by file names: record them so directory copies see them.
     for (const rel of [...entries.keys()]) {
       for (let i = rel.indexOf("/"); i > 0; i = rel.indexOf("/", i + 1)) {
@@ -201,7 +215,10 @@ export async function receiveContext(
     }
     return new BuildContext(dir, spool, entries, texts, stats);
   } catch (err) {
-    await fh.close().catch(() => {});
+    if (!spoolOut.closed) {
+      spoolOut.destroy();
+      await once(spoolOut, "close").catch(() => {});
+    }
     await rm(dir, { recursive: true, force: true });
     await rm(spool, { force: true });
     throw err;
