@@ -269,7 +269,7 @@ export class BuildService {
         emit(opts.events ? { id: "berth.tagged", aux: { name: familiarString(t) } } : { stream: `Successfully tagged ${familiarString(t)}\n` });
       }
       sw.lap("tag");
-      sw.done({ files: ctx.stats.files, hashed: ctx.stats.hashed, steps: exec.reports.map((r) => `${r.step}:${r.cached ? "c" : "m"}:${r.ms}`).join(",") });
+      sw.done({ files: ctx.stats.files, hashed: ctx.stats.hashed, stepMs: exec.reports.map((r) => `${r.step}:${r.cached ? "c" : "m"}:${r.ms}`).join(",") });
       return final;
     } finally {
       await Promise.all([

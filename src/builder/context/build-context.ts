@@ -38,11 +38,18 @@ export function entryHash(e: Omit<ContextEntry, "hash">, contentHash: string): s
 
 /**
  * A build context: every path with its hash, the raw tar spooled to one file, and a directory the
- * files are unpacked into on first use (a fully cached build never pays for creating them). Paths are
+ * files are unpacked into when a step first needs them, and only those it needs (a fully cached build
+ * never pays for creating files, and a rebuilt late COPY only for its own sources). Paths are
  * relative, "/"-separated, without "./" or a trailing "/".
  */
 export class BuildContext {
-  #materialized: Promise<void> | null = null;
+  /** Non-directory entries already unpacked. */
+  readonly #written = new Set<string>();
+  /** Directories unpacked (with their metadata) by some pass. */
+  readonly #dirDone = new Set<string>();
+  #all = false;
+  #started = false;
+  #chain: Promise<void> = Promise.resolve();
 
   constructor(
     readonly dir: string,
@@ -62,7 +69,7 @@ export class BuildContext {
 
   /** Drop what .dockerignore excludes (Dockerfile and .dockerignore included, like Docker). Before materialize(). */
   applyIgnore(matcher: IgnoreMatcher): void {
-    if (this.#materialized) throw new Error("applyIgnore after the context was unpacked");
+    if (this.#started) throw new Error("applyIgnore after the context was unpacked");
     const gone: string[] = [];
     for (const rel of [...this.entries.keys()].sort()) {
       if (gone.some((g) => rel.startsWith(g + "/"))) {
@@ -77,28 +84,68 @@ export class BuildContext {
     }
   }
 
-  /** Unpack the (not ignored) files into dir, once. */
-  materialize(signal?: AbortSignal): Promise<void> {
-    this.#materialized ??= (async () => {
-      const writer = new TreeWriter({ mode: "layer", root: this.dir, allowDevices: false, ...(signal ? { signal } : {}) });
+  /**
+   * Unpack into dir the (not ignored) entries at and below `paths` ("" = everything; all when absent),
+   * with their parent directories and the targets of hard links among them, unless already there.
+   * Passes run one at a time; directories are set again by each pass that touches them, so their
+   * times stay the context's.
+   */
+  materialize(opts: { paths?: readonly string[]; signal?: AbortSignal } = {}): Promise<void> {
+    this.#started = true;
+    const pass = async () => {
+      if (this.#all) return;
+      const want = opts.paths && !opts.paths.includes("") ? this.#closure(opts.paths) : null;
+      if (want && [...want].every((r) => (this.entries.get(r)!.type === "directory" ? this.#dirDone : this.#written).has(r))) return;
+      const written: string[] = [];
+      const dirs: string[] = [];
+      const writer = new TreeWriter({ mode: "layer", root: this.dir, allowDevices: false, ...(opts.signal ? { signal: opts.signal } : {}) });
       const ex = tar.extract();
       ex.on("entry", (hdr, stream, next) => {
         const rel = cleanEntryName(hdr.name);
-        const done = rel !== "" && this.entries.has(rel)
-          ? writer.entry(hdr as PaxHeaders, stream as unknown as AsyncIterable<Buffer>)
+        const e = rel === "" ? undefined : this.entries.get(rel);
+        const take = e !== undefined && (want === null || want.has(rel)) && (e.type === "directory" || !this.#written.has(rel));
+        const done = take
+          ? writer.entry(hdr as PaxHeaders, stream as unknown as AsyncIterable<Buffer>).then(() => { (e.type === "directory" ? dirs : written).push(rel); })
           : Promise.resolve(stream.resume()).then(() => undefined);
         done.then(() => next(), (err: Error) => {
           stream.resume();
           next(err);
         });
       });
-      await runPipeline(createReadStream(this.spool, { highWaterMark: 1 << 20 }), null, ex, signal);
+      await runPipeline(createReadStream(this.spool, { highWaterMark: 1 << 20 }), null, ex, opts.signal);
       await writer.finish();
-    })();
-    return this.#materialized;
+      for (const r of written) this.#written.add(r);
+      for (const r of dirs) this.#dirDone.add(r);
+      if (want === null) this.#all = true;
+    };
+    const p = this.#chain.catch(() => {}).then(pass);
+    this.#chain = p;
+    return p;
+  }
+
+  /** The entries `paths` need: each path, everything below it, its parent directories, and hard-link targets (with theirs). */
+  #closure(paths: readonly string[]): Set<string> {
+    const want = new Set<string>();
+    const addWithParents = (rel: string) => {
+      for (let i = rel.indexOf("/"); i > 0; i = rel.indexOf("/", i + 1)) want.add(rel.slice(0, i));
+      want.add(rel);
+    };
+    const prefixes = paths.map((p) => `${p}/`);
+    for (const p of paths) if (this.entries.has(p)) addWithParents(p);
+    for (const k of this.entries.keys()) if (prefixes.some((x) => k.startsWith(x))) want.add(k);
+    for (const k of [...want]) {
+      const e = this.entries.get(k)!;
+      if (e.type === "link") {
+        const target = cleanEntryName(e.linkname);
+        if (this.entries.has(target)) addWithParents(target);
+      }
+    }
+    for (const k of [...want]) if (!this.entries.has(k)) want.delete(k);
+    return want;
   }
 
   async dispose(): Promise<void> {
+    await this.#chain.catch(() => {});
     await rm(this.dir, { recursive: true, force: true });
     await rm(this.spool, { force: true });
   }
