@@ -576,9 +576,9 @@ export class BuildExecutor {
         sources: { digest, files },
       };
       const createdBy = `${shell.join(" ")} #(nop) ${what} ${flags.join(" ")}${flags.length ? " " : ""}${srcLabel} in ${c.dest} `;
-      const sw = stopwatch(this.deps.logger, "copy");
-      await this.#cached(state, inputs, state.config, counted, t0, raw.original, () =>
-        this.#withRootfs(state.imageId, async (root) => {
+      await this.#cached(state, inputs, state.config, counted, t0, raw.original, () => {
+        const sw = stopwatch(this.deps.logger, "copy");
+        return this.#withRootfs(state.imageId, async (root) => {
           sw.lap("rootfs");
           if (tree.kind === "context") await this.ctx.materialize({ paths: selected.map((x) => x.rel), ...(this.o.signal ? { signal: this.o.signal } : {}) });
           sw.lap("materialize");
@@ -589,8 +589,13 @@ export class BuildExecutor {
           if (c.heredocs.length > 0) await this.#writeHeredocs(root, c, dest, opts);
           if (c.kind === "ADD" && !remote) await this.#extractArchives(root, tree, selected, dest);
           sw.lap("write");
-        }, async (layer) => { const id = await this.#commit(state, layer, state.config, createdBy); sw.lap("commit"); return id; }));
-      sw.done();
+        }, async (layer) => {
+          const id = await this.#commit(state, layer, state.config, createdBy);
+          sw.lap("commit");
+          sw.done({ instruction: raw.original });
+          return id;
+        });
+      });
     };
     if (urls.length > 0) {
       const got = await fetchSources(urls, {

@@ -23,6 +23,8 @@ async function contextTar(): Promise<Readable> {
   file("b/z.txt", "bz", 0o600);
   p.entry({ name: "b/hard", type: "link", linkname: "a/x.txt", mtime: MTIME });
   file("top.txt", "top");
+  dir("s/");
+  p.entry({ name: "s/to-top", type: "symlink", linkname: "../top.txt", mtime: MTIME });
   p.finalize();
   const chunks: Buffer[] = [];
   for await (const c of p) chunks.push(c as Buffer);
@@ -36,7 +38,7 @@ test("receive hashes every entry; materialize unpacks only the asked paths, with
   const tmp = await mkdtemp(join(tmpdir(), "berth-ctx-"));
   try {
     const ctx = await receiveContext(await contextTar(), { tmpRoot: tmp });
-    assert.deepEqual([...ctx.entries.keys()].sort(), ["a", "a/deep", "a/deep/y.txt", "a/x.txt", "b", "b/hard", "b/z.txt", "top.txt"]);
+    assert.deepEqual([...ctx.entries.keys()].sort(), ["a", "a/deep", "a/deep/y.txt", "a/x.txt", "b", "b/hard", "b/z.txt", "s", "s/to-top", "top.txt"]);
     assert.equal(ctx.stats.files, 4);
     await ctx.materialize({ paths: ["a/deep"] });
     assert.equal(readFileSync(join(ctx.dir, "a/deep/y.txt"), "utf8"), "ay");
@@ -46,6 +48,8 @@ test("receive hashes every entry; materialize unpacks only the asked paths, with
     assert.equal(readFileSync(join(ctx.dir, "b/hard"), "utf8"), "ax", "the hard link's target came along");
     assert.equal(lstatSync(join(ctx.dir, "b/z.txt")).mode & 0o777, 0o600);
     assert.equal(existsSync(join(ctx.dir, "top.txt")), false);
+    await ctx.materialize({ paths: ["s"] });
+    assert.equal(readFileSync(join(ctx.dir, "s/to-top"), "utf8"), "top", "with a symbolic link among them, everything is unpacked");
     await ctx.materialize();
     assert.equal(readFileSync(join(ctx.dir, "top.txt"), "utf8"), "top");
     for (const d of ["a", "a/deep", "b"]) assert.equal(lstatSync(join(ctx.dir, d)).mtime.getTime(), MTIME.getTime(), `${d} keeps the context's time`);
@@ -60,6 +64,19 @@ test("a body that is not a tar is refused and leaves nothing behind", async () =
   const tmp = await mkdtemp(join(tmpdir(), "berth-ctx-"));
   try {
     await assert.rejects(receiveContext(Readable.from([Buffer.alloc(600, 0x41)]), { tmpRoot: tmp }), /build context must be a tar archive|invalid tar/);
+    assert.deepEqual(await readdir(tmp), []);
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+});
+
+test("dispose stops an unpacking under way and removes everything", async () => {
+  const tmp = await mkdtemp(join(tmpdir(), "berth-ctx-"));
+  try {
+    const ctx = await receiveContext(await contextTar(), { tmpRoot: tmp });
+    const unpacking = ctx.materialize().catch(() => "stopped");
+    await ctx.dispose();
+    await unpacking;
     assert.deepEqual(await readdir(tmp), []);
   } finally {
     await rm(tmp, { recursive: true, force: true });

@@ -50,6 +50,7 @@ export class BuildContext {
   #all = false;
   #started = false;
   #chain: Promise<void> = Promise.resolve();
+  readonly #disposing = new AbortController();
 
   constructor(
     readonly dir: string,
@@ -95,10 +96,11 @@ export class BuildContext {
     const pass = async () => {
       if (this.#all) return;
       const want = opts.paths && !opts.paths.includes("") ? this.#closure(opts.paths) : null;
+      const signal = opts.signal ? AbortSignal.any([opts.signal, this.#disposing.signal]) : this.#disposing.signal;
       if (want && [...want].every((r) => (this.entries.get(r)!.type === "directory" ? this.#dirDone : this.#written).has(r))) return;
       const written: string[] = [];
       const dirs: string[] = [];
-      const writer = new TreeWriter({ mode: "layer", root: this.dir, allowDevices: false, ...(opts.signal ? { signal: opts.signal } : {}) });
+      const writer = new TreeWriter({ mode: "layer", root: this.dir, allowDevices: false, signal });
       const ex = tar.extract();
       ex.on("entry", (hdr, stream, next) => {
         const rel = cleanEntryName(hdr.name);
@@ -112,7 +114,7 @@ export class BuildContext {
           next(err);
         });
       });
-      await runPipeline(createReadStream(this.spool, { highWaterMark: 1 << 20 }), null, ex, opts.signal);
+      await runPipeline(createReadStream(this.spool, { highWaterMark: 1 << 20 }), null, ex, signal);
       await writer.finish();
       for (const r of written) this.#written.add(r);
       for (const r of dirs) this.#dirDone.add(r);
@@ -123,18 +125,26 @@ export class BuildContext {
     return p;
   }
 
-  /** The entries `paths` need: each path, everything below it, its parent directories, and hard-link targets (with theirs). */
-  #closure(paths: readonly string[]): Set<string> {
+  /**
+   * The entries `paths` need: each path, everything below it, its parent directories, and hard-link
+   * targets (with theirs). Null (everything) when a path is not an entry or a symbolic link is among
+   * them: whatever the host resolves through it is then there, as before.
+   */
+  #closure(paths: readonly string[]): Set<string> | null {
     const want = new Set<string>();
     const addWithParents = (rel: string) => {
       for (let i = rel.indexOf("/"); i > 0; i = rel.indexOf("/", i + 1)) want.add(rel.slice(0, i));
       want.add(rel);
     };
     const prefixes = paths.map((p) => `${p}/`);
-    for (const p of paths) if (this.entries.has(p)) addWithParents(p);
+    for (const p of paths) {
+      if (!this.entries.has(p)) return null;
+      addWithParents(p);
+    }
     for (const k of this.entries.keys()) if (prefixes.some((x) => k.startsWith(x))) want.add(k);
     for (const k of [...want]) {
       const e = this.entries.get(k)!;
+      if (e.type === "symlink") return null;
       if (e.type === "link") {
         const target = cleanEntryName(e.linkname);
         if (this.entries.has(target)) addWithParents(target);
@@ -144,7 +154,9 @@ export class BuildContext {
     return want;
   }
 
+  /** Remove the unpacked files and the spool; an unpacking still under way (started ahead of need) is stopped first. */
   async dispose(): Promise<void> {
+    this.#disposing.abort();
     await this.#chain.catch(() => {});
     await rm(this.dir, { recursive: true, force: true });
     await rm(this.spool, { force: true });
