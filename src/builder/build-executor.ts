@@ -11,7 +11,7 @@ import type { ContainersService } from "../services/types.js";
 import type { ContainerConfig, ContainerCreateBody, HostConfig, JsonMessage } from "../spec/engine.js";
 import type { ImageConfig } from "../spec/oci-image.js";
 import { mountAll, unmountAll } from "../sys/mount.js";
-import { newId, shortId, type Logger } from "../util/index.js";
+import { newId, shortId, stopwatch, type Logger } from "../util/index.js";
 import { BuildCache, cacheKey, sourcesDigest, type StepInputs } from "./cache/build-cache.js";
 import { matchCacheSource, restoredImageConfig, stepComment, type CacheSource } from "./cache/cache-from.js";
 import type { BuildContext } from "./context/build-context.js";
@@ -92,6 +92,16 @@ interface StageState {
   first: boolean;
   /** The history comment (step key) of the step being built. */
   comment?: string;
+  /** The step being built reads files of the build context; a later step of the stage does. */
+  readsContext?: boolean;
+  contextAhead?: boolean;
+}
+
+/** Whether an instruction reads files of the build context (COPY/ADD without --from, RUN --mount=type=bind without from). */
+function usesContext(i: Instruction): boolean {
+  if (i.kind === "COPY" || i.kind === "ADD") return (i.kind === "ADD" || i.from === undefined) && i.sources.some((x) => !/^https?:\/\//.test(x));
+  if (i.kind === "RUN") return i.mounts.some((m) => m.type === "bind" && m.from === undefined);
+  return false;
 }
 
 /** A build step failure that carries the exit code of a failed RUN (errorDetail.code). */
@@ -111,6 +121,7 @@ export class BuildExecutor {
   /** Per stage (stages may run at once): its step counter and where its messages go. */
   readonly #stageCtx = new AsyncLocalStorage<StageOutput>();
   readonly #mainCtx: StageOutput;
+  #prefetched = false;
 
   constructor(
     private readonly deps: ExecutorDeps,
@@ -218,9 +229,12 @@ export class BuildExecutor {
         if (instr) await this.#runStep(state, instr, false);
       }
     }
-    for (const instr of [...stage.instructions, ...extraInstructions]) {
+    const all = [...stage.instructions, ...extraInstructions];
+    for (const [i, instr] of all.entries()) {
       this.#check();
       this.#begin(instr.original);
+      state.readsContext = usesContext(instr);
+      state.contextAhead = all.slice(i + 1).some(usesContext);
       await this.#runStep(state, instr, true);
     }
     const result = { imageId: state.imageId, config: state.config };
@@ -389,7 +403,7 @@ export class BuildExecutor {
       if (!id) {
         id = await this.#fromCacheSources(state, config, state.comment);
         if (id) await this.deps.cache.put(key, inputs, id);
-      } else await this.deps.cache.touch(key);
+      } else this.deps.cache.touch(key);
       if (id) {
         this.#say(" ---> Using cache\n");
         this.#say(` ---> ${shortHex(id)}\n`);
@@ -401,6 +415,12 @@ export class BuildExecutor {
       reason = await this.deps.cache.explain(inputs, { parentRebuilt: state.rebuilt, firstInStage: state.first });
     }
     this.#say(` ---> Cache miss: ${text}: ${reason}\n`);
+    // From the first miss on, the steps after it miss too: unpack the context for the later steps that read
+    // it while this one runs (a step that reads it itself unpacks just its own sources first).
+    if (state.contextAhead && !this.#prefetched && !state.readsContext) {
+      this.#prefetched = true;
+      this.ctx.materialize(this.o.signal ? { signal: this.o.signal } : {}).catch(() => {});
+    }
     const id = await build();
     await this.deps.cache.put(key, inputs, id);
     this.#say(` ---> ${shortHex(id)}\n`);
@@ -556,16 +576,26 @@ export class BuildExecutor {
         sources: { digest, files },
       };
       const createdBy = `${shell.join(" ")} #(nop) ${what} ${flags.join(" ")}${flags.length ? " " : ""}${srcLabel} in ${c.dest} `;
-      await this.#cached(state, inputs, state.config, counted, t0, raw.original, () =>
-        this.#withRootfs(state.imageId, async (root) => {
-          if (tree.kind === "context") await this.ctx.materialize(this.o.signal);
+      await this.#cached(state, inputs, state.config, counted, t0, raw.original, () => {
+        const sw = stopwatch(this.deps.logger, "copy");
+        return this.#withRootfs(state.imageId, async (root) => {
+          sw.lap("rootfs");
+          if (tree.kind === "context") await this.ctx.materialize({ paths: selected.map((x) => x.rel), ...(this.o.signal ? { signal: this.o.signal } : {}) });
+          sw.lap("materialize");
           const owner = c.chown ? await resolveChown(root, c.chown) : undefined;
           const mode = c.chmod ? parseChmod(c.chmod) : undefined;
           const opts = { keepOwner, excludes: c.exclude, ...(owner ? { owner } : {}), ...(mode !== undefined ? { mode } : {}) };
           if (selected.length > 0) await writeCopy(tree, selected, dest, root, opts, what);
           if (c.heredocs.length > 0) await this.#writeHeredocs(root, c, dest, opts);
           if (c.kind === "ADD" && !remote) await this.#extractArchives(root, tree, selected, dest);
-        }, (layer) => this.#commit(state, layer, state.config, createdBy)));
+          sw.lap("write");
+        }, async (layer) => {
+          const id = await this.#commit(state, layer, state.config, createdBy);
+          sw.lap("commit");
+          sw.done({ instruction: raw.original });
+          return id;
+        });
+      });
     };
     if (urls.length > 0) {
       const got = await fetchSources(urls, {
@@ -654,8 +684,8 @@ export class BuildExecutor {
         await writeFile(p, f.data, { mode: f.mode });
         binds.push(`${p}:${f.path}:ro`);
       }
-      if (instr.mounts.some((m) => m.type === "bind")) await this.ctx.materialize(this.o.signal);
-      if (instr.mounts.some((m) => m.type === "bind")) await this.ctx.materialize(this.o.signal);
+      const fromContext = instr.mounts.flatMap((m) => (m.type === "bind" && m.from === undefined ? [cleanSource(m.source)] : []));
+      if (fromContext.length > 0) await this.ctx.materialize({ paths: fromContext, ...(this.o.signal ? { signal: this.o.signal } : {}) });
       for (const m of instr.mounts) {
         if (m.type === "bind") {
           if (m.from !== undefined) {

@@ -23,6 +23,7 @@ import type { ImageConfig } from "../spec/oci-image.js";
 import { familiarString, parseTaggedReference } from "../spec/reference.js";
 import { unmountAll } from "../sys/mount.js";
 import type { Logger } from "../util/index.js";
+import { stopwatch } from "../util/stopwatch.js";
 import { hostArchitecture } from "../images/index.js";
 import type { LocalImagesService } from "./images-service.js";
 import type { ContainersService } from "./types.js";
@@ -170,6 +171,7 @@ export class BuildService {
   }
 
   async #build(context: Readable, opts: BuildOptions, emit: (m: JsonMessage) => void): Promise<string> {
+    const sw = stopwatch(this.#log, "build");
     const { cache, stats } = await this.init();
     const tags = (opts.tags ?? []).map((t) => {
       try {
@@ -185,8 +187,10 @@ export class BuildService {
     const ctx = await receiveContext(context, {
       tmpRoot: this.#tmp, statCache: stats, keep: [dfName, "dockerfile", ".dockerignore"], ...(opts.signal ? { signal: opts.signal } : {}),
     });
+    sw.lap("receive");
+    // Saved beside the steps: it is only a cache, and nothing in this build reads it again.
+    const statsSaved = stats.save().catch((err) => this.#log.warn("saving context hash cache", { err }));
     try {
-      await stats.save().catch((err) => this.#log.warn("saving context hash cache", { err }));
       let text = ctx.readText(dfName);
       if (text === null && !opts.dockerfile) text = ctx.readText("dockerfile");
       if (text === null) throw invalidArgument(`Cannot locate specified Dockerfile: ${opts.dockerfile || "Dockerfile"}`);
@@ -230,6 +234,7 @@ export class BuildService {
           return origPush(...items);
         };
       }
+      sw.lap("prepare");
       exec.metaArgSteps();
       let final: string | null = null;
       // Independent stages build at the same time (two at most); their messages come out in stage order.
@@ -253,6 +258,7 @@ export class BuildService {
       } finally {
         output.dispose();
       }
+      sw.lap("steps");
       if (!final) throw invalidArgument("No image was generated. Is your Dockerfile empty?");
       const unused = unusedBuildArgs(df, buildArgs);
       if (unused.length > 0) emit({ stream: `[Warning] One or more build-args [${unused.join(" ")}] were not consumed\n` });
@@ -262,9 +268,15 @@ export class BuildService {
         await this.#o.images.tag(final, familiarString(t));
         emit(opts.events ? { id: "berth.tagged", aux: { name: familiarString(t) } } : { stream: `Successfully tagged ${familiarString(t)}\n` });
       }
+      sw.lap("tag");
+      sw.done({ files: ctx.stats.files, hashed: ctx.stats.hashed, stepMs: exec.reports.map((r) => `${r.step}:${r.cached ? "c" : "m"}:${r.ms}`).join(",") });
       return final;
     } finally {
-      await ctx.dispose().catch((err) => this.#log.warn("removing build context", { err }));
+      await Promise.all([
+        statsSaved,
+        ctx.dispose().catch((err) => this.#log.warn("removing build context", { err })),
+        cache.flushUsage().catch((err) => this.#log.warn("saving build cache usage", { err })),
+      ]);
     }
   }
 

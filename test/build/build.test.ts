@@ -150,6 +150,25 @@ COPY --from=0 /base.txt /copied-base.txt
     assert.ok(again.steps.every((s) => s.cached), again.text);
   });
 
+  test("steps unpack only the context files they read, and each gets exactly its own", async () => {
+    const df = [
+      "FROM busybox", "COPY dir/one.txt /one/", "COPY dir/ /all/",
+      "RUN --mount=type=bind,source=a.txt,target=/m.txt cat /m.txt > /bound.txt", "COPY . /ctx/", "",
+    ].join("\n");
+    const ctx = { Dockerfile: df, "a.txt": "A\n", "dir/one.txt": "1\n", "dir/sub/two.txt": "2\n", "other.txt": "O\n" };
+    const r = await fx.build(ctx, { tags: ["parts:1"] });
+    assert.equal(r.error, null, r.text);
+    const ls = async (dir: string) => (await fx.runIn("parts:1", ["find", dir])).out.split("\n").filter(Boolean).sort();
+    assert.deepEqual(await ls("/one"), ["/one", "/one/one.txt"]);
+    assert.deepEqual(await ls("/all"), ["/all", "/all/one.txt", "/all/sub", "/all/sub/two.txt"]);
+    assert.deepEqual(await ls("/ctx"), ["/ctx", "/ctx/Dockerfile", "/ctx/a.txt", "/ctx/dir", "/ctx/dir/one.txt", "/ctx/dir/sub", "/ctx/dir/sub/two.txt", "/ctx/other.txt"]);
+    assert.equal((await fx.runIn("parts:1", ["cat", "/bound.txt", "/all/sub/two.txt"])).out, "A\n2\n");
+    const again = await fx.build({ ...ctx, "dir/sub/two.txt": "22\n" }, { tags: ["parts:2"] });
+    assert.deepEqual(again.steps.filter((s) => !s.cached).map((s) => s.step), [3, 4, 5], again.text);
+    assert.equal((await fx.runIn("parts:2", ["cat", "/all/sub/two.txt", "/ctx/dir/sub/two.txt"])).out, "22\n22\n");
+    assert.deepEqual(await fx.leftovers(), { containers: 0, snapshots: [], tmp: [], mounts: [] });
+  });
+
   test("stopping the stream mid-RUN cancels the build and removes its container", async () => {
     const it = fx.builder.build((await import("./build-helpers.js")).contextTar({ Dockerfile: "FROM busybox\nRUN sleep 30\n" }), { tags: ["cancel:1"] });
     const t0 = Date.now();

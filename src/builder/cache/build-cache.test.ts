@@ -49,3 +49,27 @@ test("explain: arg, env, files, instruction, parent, base image, none; records s
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test("reuse is kept in memory and written once by flushUsage; reopening sees it", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "berth-cache-"));
+  try {
+    const c = await BuildCache.open(dir);
+    const run = base();
+    const key = cacheKey(run);
+    const put = await c.put(key, run, "sha256:img1");
+    await new Promise((r) => setTimeout(r, 5));
+    c.touch(key);
+    c.touch(key);
+    assert.equal(c.get(key)?.usageCount, 3);
+    assert.equal((await BuildCache.open(dir)).get(key)?.usageCount, 1, "not on disk before the flush");
+    await c.flushUsage();
+    const again = await BuildCache.open(dir);
+    assert.equal(again.get(key)?.usageCount, 3);
+    assert.ok(again.get(key)!.lastUsed > put.lastUsed);
+    assert.equal(again.get(key)?.created, put.created);
+    await again.delete(key);
+    assert.equal((await BuildCache.open(dir)).get(key), undefined, "a deleted record stays deleted whatever usage.json says");
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

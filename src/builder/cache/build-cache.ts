@@ -45,14 +45,23 @@ export function sourcesDigest(files: readonly [string, string][]): string {
   return `sha256:${h.digest("hex")}`;
 }
 
+/** usage.json: when each record was last used and how often, newer than what its record file says. */
+interface UsageFile { v: 1; usage: Record<string, [lastUsed: string, usageCount: number]> }
+
 /**
  * Step cache records under <root>: records/<key>.json (key -> image id, with the inputs kept for
- * explanations) and files/<key>.json (the per-file hashes of a COPY/ADD, to name the first changed path).
+ * explanations), files/<key>.json (the per-file hashes of a COPY/ADD, to name the first changed path)
+ * and usage.json (last use and use count of the records a build reused). A record file is written once,
+ * when its step completes; reuse only updates memory, and flushUsage() writes usage.json once per build,
+ * so a fully cached build writes one small file instead of one per step.
  */
 export class BuildCache {
   readonly #records = new Map<string, CacheRecord>();
   readonly #byParent = new Map<string, Set<string>>();
   readonly #byInstruction = new Map<string, Set<string>>();
+  /** Keys whose lastUsed/usageCount in memory are newer than on disk. */
+  readonly #used = new Set<string>();
+  #flushing: Promise<void> = Promise.resolve();
 
   private constructor(private readonly root: string) {}
 
@@ -68,6 +77,15 @@ export class BuildCache {
       } catch {
         // a torn or foreign file: not a record
       }
+    }
+    try {
+      const u = JSON.parse(await readFile(join(root, "usage.json"), "utf8")) as UsageFile;
+      for (const [key, [lastUsed, usageCount]] of Object.entries(u.v === 1 ? u.usage : {})) {
+        const r = c.#records.get(key);
+        if (r && typeof lastUsed === "string" && lastUsed > r.lastUsed) c.#records.set(key, { ...r, lastUsed, usageCount });
+      }
+    } catch {
+      // missing or unreadable: the record files' own times stand
     }
     return c;
   }
@@ -95,12 +113,25 @@ export class BuildCache {
     return [...this.#records.values()];
   }
 
-  async touch(key: string): Promise<void> {
+  /** A record was reused: in memory now, on disk at the next flushUsage(). */
+  touch(key: string): void {
     const r = this.#records.get(key);
     if (!r) return;
-    const next = { ...r, lastUsed: nowRfc3339(), usageCount: r.usageCount + 1 };
-    await atomicWriteJson(join(this.root, "records", `${key}.json`), next);
-    this.#index(next);
+    this.#records.set(key, { ...r, lastUsed: nowRfc3339(), usageCount: r.usageCount + 1 });
+    this.#used.add(key);
+  }
+
+  /** Persist the uses recorded since the last flush (one atomic write of usage.json; flushes run one at a time). */
+  flushUsage(): Promise<void> {
+    const run = async () => {
+      if (this.#used.size === 0) return;
+      this.#used.clear();
+      const usage: UsageFile["usage"] = {};
+      for (const r of this.#records.values()) if (r.lastUsed !== r.created) usage[r.key] = [r.lastUsed, r.usageCount];
+      await atomicWriteJson(join(this.root, "usage.json"), { v: 1, usage } satisfies UsageFile);
+    };
+    this.#flushing = this.#flushing.then(run, run);
+    return this.#flushing;
   }
 
   /** Record a completed step. The file list goes first, so a record never names a missing list. */

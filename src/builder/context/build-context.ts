@@ -1,11 +1,12 @@
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { mkdtemp, open, rm } from "node:fs/promises";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { once } from "node:events";
 import { join } from "node:path";
 import { Transform, type Readable } from "node:stream";
 import tar from "tar-stream";
 import { cancelled, EngineError, invalidArgument, isKind } from "../../errdefs/index.js";
-import { pipeline } from "node:stream/promises";
+import { finished, pipeline } from "node:stream/promises";
 import { decompressStream } from "../../images/layer/index.js";
 import { runPipeline } from "../../images/layer/apply-layer.js";
 import { TreeWriter, type PaxHeaders } from "../../images/layer/tree-writer.js";
@@ -13,6 +14,7 @@ import { cleanEntryName } from "../../images/layer/entry-name.js";
 import { IgnoreMatcher } from "../../spec/dockerignore.js";
 import type { StatCache } from "./stat-cache.js";
 import { completeTar } from "./complete-tar.js";
+import { coalesceChunks } from "./coalesce-chunks.js";
 
 export type ContextEntryType = "file" | "directory" | "symlink" | "link";
 
@@ -36,11 +38,19 @@ export function entryHash(e: Omit<ContextEntry, "hash">, contentHash: string): s
 
 /**
  * A build context: every path with its hash, the raw tar spooled to one file, and a directory the
- * files are unpacked into on first use (a fully cached build never pays for creating them). Paths are
+ * files are unpacked into when a step first needs them, and only those it needs (a fully cached build
+ * never pays for creating files, and a rebuilt late COPY only for its own sources). Paths are
  * relative, "/"-separated, without "./" or a trailing "/".
  */
 export class BuildContext {
-  #materialized: Promise<void> | null = null;
+  /** Non-directory entries already unpacked. */
+  readonly #written = new Set<string>();
+  /** Directories unpacked (with their metadata) by some pass. */
+  readonly #dirDone = new Set<string>();
+  #all = false;
+  #started = false;
+  #chain: Promise<void> = Promise.resolve();
+  readonly #disposing = new AbortController();
 
   constructor(
     readonly dir: string,
@@ -60,7 +70,7 @@ export class BuildContext {
 
   /** Drop what .dockerignore excludes (Dockerfile and .dockerignore included, like Docker). Before materialize(). */
   applyIgnore(matcher: IgnoreMatcher): void {
-    if (this.#materialized) throw new Error("applyIgnore after the context was unpacked");
+    if (this.#started) throw new Error("applyIgnore after the context was unpacked");
     const gone: string[] = [];
     for (const rel of [...this.entries.keys()].sort()) {
       if (gone.some((g) => rel.startsWith(g + "/"))) {
@@ -75,15 +85,29 @@ export class BuildContext {
     }
   }
 
-  /** Unpack the (not ignored) files into dir, once. */
-  materialize(signal?: AbortSignal): Promise<void> {
-    this.#materialized ??= (async () => {
-      const writer = new TreeWriter({ mode: "layer", root: this.dir, allowDevices: false, ...(signal ? { signal } : {}) });
+  /**
+   * Unpack into dir the (not ignored) entries at and below `paths` ("" = everything; all when absent),
+   * with their parent directories and the targets of hard links among them, unless already there.
+   * Passes run one at a time; directories are set again by each pass that touches them, so their
+   * times stay the context's.
+   */
+  materialize(opts: { paths?: readonly string[]; signal?: AbortSignal } = {}): Promise<void> {
+    this.#started = true;
+    const pass = async () => {
+      if (this.#all) return;
+      const want = opts.paths && !opts.paths.includes("") ? this.#closure(opts.paths) : null;
+      const signal = opts.signal ? AbortSignal.any([opts.signal, this.#disposing.signal]) : this.#disposing.signal;
+      if (want && [...want].every((r) => (this.entries.get(r)!.type === "directory" ? this.#dirDone : this.#written).has(r))) return;
+      const written: string[] = [];
+      const dirs: string[] = [];
+      const writer = new TreeWriter({ mode: "layer", root: this.dir, allowDevices: false, signal });
       const ex = tar.extract();
       ex.on("entry", (hdr, stream, next) => {
         const rel = cleanEntryName(hdr.name);
-        const done = rel !== "" && this.entries.has(rel)
-          ? writer.entry(hdr as PaxHeaders, stream as unknown as AsyncIterable<Buffer>)
+        const e = rel === "" ? undefined : this.entries.get(rel);
+        const take = e !== undefined && (want === null || want.has(rel)) && (e.type === "directory" || !this.#written.has(rel));
+        const done = take
+          ? writer.entry(hdr as PaxHeaders, stream as unknown as AsyncIterable<Buffer>).then(() => { (e.type === "directory" ? dirs : written).push(rel); })
           : Promise.resolve(stream.resume()).then(() => undefined);
         done.then(() => next(), (err: Error) => {
           stream.resume();
@@ -92,11 +116,48 @@ export class BuildContext {
       });
       await runPipeline(createReadStream(this.spool, { highWaterMark: 1 << 20 }), null, ex, signal);
       await writer.finish();
-    })();
-    return this.#materialized;
+      for (const r of written) this.#written.add(r);
+      for (const r of dirs) this.#dirDone.add(r);
+      if (want === null) this.#all = true;
+    };
+    const p = this.#chain.catch(() => {}).then(pass);
+    this.#chain = p;
+    return p;
   }
 
+  /**
+   * The entries `paths` need: each path, everything below it, its parent directories, and hard-link
+   * targets (with theirs). Null (everything) when a path is not an entry or a symbolic link is among
+   * them: whatever the host resolves through it is then there, as before.
+   */
+  #closure(paths: readonly string[]): Set<string> | null {
+    const want = new Set<string>();
+    const addWithParents = (rel: string) => {
+      for (let i = rel.indexOf("/"); i > 0; i = rel.indexOf("/", i + 1)) want.add(rel.slice(0, i));
+      want.add(rel);
+    };
+    const prefixes = paths.map((p) => `${p}/`);
+    for (const p of paths) {
+      if (!this.entries.has(p)) return null;
+      addWithParents(p);
+    }
+    for (const k of this.entries.keys()) if (prefixes.some((x) => k.startsWith(x))) want.add(k);
+    for (const k of [...want]) {
+      const e = this.entries.get(k)!;
+      if (e.type === "symlink") return null;
+      if (e.type === "link") {
+        const target = cleanEntryName(e.linkname);
+        if (this.entries.has(target)) addWithParents(target);
+      }
+    }
+    for (const k of [...want]) if (!this.entries.has(k)) want.delete(k);
+    return want;
+  }
+
+  /** Remove the unpacked files and the spool; an unpacking still under way (started ahead of need) is stopped first. */
   async dispose(): Promise<void> {
+    this.#disposing.abort();
+    await this.#chain.catch(() => {});
     await rm(this.dir, { recursive: true, force: true });
     await rm(this.spool, { force: true });
   }
@@ -120,8 +181,11 @@ export async function receiveContext(
   const entries = new Map<string, ContextEntry>();
   const stats = { files: 0, bytes: 0, hashed: 0 };
   const cache = opts.statCache;
-  const fh = await open(spool, "wx", 0o600);
+  // The spool is written beside the parsing, never awaited chunk by chunk: it only holds the parser
+  // back when more than its buffer is unwritten.
+  const spoolOut = createWriteStream(spool, { flags: "wx", mode: 0o600, highWaterMark: 4 << 20 });
   try {
+    await once(spoolOut, "open");
     const ex = tar.extract();
     ex.on("entry", (hdr, stream, next) => {
       const done = (async () => {
@@ -174,10 +238,20 @@ export async function receiveContext(
       const toSpool = new Transform({
         highWaterMark: 1 << 20,
         transform(chunk: Buffer, _enc, cb) {
-          fh.write(chunk).then(() => cb(null, chunk), cb);
+          if (spoolOut.write(chunk)) cb(null, chunk);
+          else spoolOut.once("drain", () => cb(null, chunk));
+        },
+        flush(cb) {
+          spoolOut.end();
+          finished(spoolOut).then(() => cb(), cb);
         },
       });
-      await pipeline(decompressStream(src), completeTar(), toSpool, ex, opts.signal ? { signal: opts.signal } : {}).catch((err: unknown) => {
+      spoolOut.on("error", (err) => toSpool.destroy(err));
+      // A failure on either side reaches the other: src is destroyed with the pipeline below, and an error of src
+      // ends the pipeline below through `body`.
+      const body = coalesceChunks();
+      pipeline(src, body).catch(() => {});
+      await pipeline(decompressStream(body), completeTar(), toSpool, ex, opts.signal ? { signal: opts.signal } : {}).catch((err: unknown) => {
         if ((err as Error)?.name === "AbortError" || opts.signal?.aborted) throw cancelled("build cancelled", { cause: err });
         if (err instanceof Error && !(err instanceof EngineError) && !("code" in err)) throw invalidArgument(`invalid tar stream: ${err.message}`, { cause: err });
         throw err;
@@ -188,7 +262,6 @@ export async function receiveContext(
       }
       throw err;
     }
-    await fh.close();
     // Parent directories implied by file names: record them so directory copies see them.
     for (const rel of [...entries.keys()]) {
       for (let i = rel.indexOf("/"); i > 0; i = rel.indexOf("/", i + 1)) {
@@ -201,7 +274,10 @@ export async function receiveContext(
     }
     return new BuildContext(dir, spool, entries, texts, stats);
   } catch (err) {
-    await fh.close().catch(() => {});
+    if (!spoolOut.closed) {
+      spoolOut.destroy();
+      await once(spoolOut, "close").catch(() => {});
+    }
     await rm(dir, { recursive: true, force: true });
     await rm(spool, { force: true });
     throw err;
