@@ -50,11 +50,18 @@ export interface DistributionInspect {
 export interface PullOptions { platform?: string; allTags?: boolean; auth?: AuthConfig; signal?: AbortSignal }
 export interface PushOptions { tag?: string; auth?: AuthConfig; signal?: AbortSignal }
 
-interface Spooled { file: SpoolFile; done: Promise<void> }
+interface Spooled {
+  file: SpoolFile;
+  done: Promise<void>;
+  /** When the layer is applied on its worker as it downloads: the detached snapshot it is applied into. */
+  applied?: { key: string; dir: string };
+}
 
 interface Download {
   desc: Descriptor;
   id: string;                       // short id shown in progress
+  /** Apply the layer on its worker while it downloads, ahead of its parents (see #download). */
+  applyAhead: boolean;
   /** The spool the layer is downloaded into, once its download has started. */
   spool: Promise<Spooled>;
   start(): Promise<Spooled>;
@@ -261,15 +268,38 @@ export class DistributionService {
     const downloads = new Map<string, Download>();
     const queue: Download[] = [];
     const spoolDir = await this.#spoolDir();
-    const newDownload = (desc: Descriptor): Download => {
+    // Each layer is applied on its decode worker as it arrives, all in parallel, into a snapshot of its own;
+    // addImage then moves them under their parents in order. Only for gzip layers each appearing once:
+    // anything else is spooled and applied in order on this thread.
+    const present: boolean[] = [];
+    for (const [i, desc] of layers.entries()) present.push(await layerPresent(deps, chains[i]!, diffIds[i]!));
+    const applyAhead = new Set(layers.map((l) => l.digest)).size === layers.length && layers.every((l, i) => present[i] || GZIP_TYPES.has(l.mediaType));
+    const tempKeys: string[] = [];
+    const lowersFor = async (i: number): Promise<string[]> => {
+      const dirs: string[] = [];
+      for (let k = i - 1; k >= 0; k--) {
+        const lower = downloads.get(layers[k]!.digest);
+        if (!lower) {
+          // Present: committed, with all its parents.
+          return [...dirs, await this.#images.snapshotter.dir(chains[k]!), ...(await this.#images.snapshotter.parentDirs(chains[k]!))];
+        }
+        const s = await lower.spool;
+        await s.done;
+        if (!s.applied) throw new Error(`layer ${k} was not applied ahead`);
+        dirs.push(s.applied.dir);
+      }
+      return dirs;
+    };
+    const newDownload = (desc: Descriptor, ahead: boolean): Download => {
       let resolve!: (s: Spooled) => void;
       let reject!: (e: unknown) => void;
       const spool = new Promise<Spooled>((res, rej) => { resolve = res; reject = rej; });
       spool.catch(() => {});
       const dl: Download = {
-        desc, id: shortId(desc.digest), spool,
+        desc, id: shortId(desc.digest), spool, applyAhead: ahead,
         start: () => {
-          const p = this.#download(repo, dl, spoolDir, emit, ac.signal);
+          const i = layers.indexOf(desc);
+          const p = this.#download(repo, dl, spoolDir, emit, ac.signal, ahead ? { lowers: () => lowersFor(i), tempKeys } : undefined);
           p.then(resolve, reject);
           return p;
         },
@@ -279,16 +309,16 @@ export class DistributionService {
     };
     for (const [i, desc] of layers.entries()) {
       if (downloads.has(desc.digest)) continue;
-      if (await layerPresent(deps, chains[i]!, diffIds[i]!)) {
+      if (present[i]) {
         status(emit, shortId(desc.digest), "Already exists");
         continue;
       }
       status(emit, shortId(desc.digest), "Pulling fs layer");
-      queue.push(newDownload(desc));
+      queue.push(newDownload(desc, applyAhead));
     }
     const limit = Math.max(1, this.#config.maxConcurrentDownloads ?? 3);
     for (const dl of queue.slice(limit)) status(emit, dl.id, "Waiting");
-    // Downloads run ahead into spool files; extraction follows each one live, in layer order.
+    // Downloads run ahead (into spool files, or applied as they arrive); addImage takes them in layer order.
     const fetching = mapLimit(queue, limit, async (dl) => {
       const spool = await dl.start();
       await spool.done;
@@ -310,12 +340,18 @@ export class DistributionService {
           let dl = downloads.get(desc.digest);
           if (!dl) {
             // Judged present at the start but gone since: fetch it now.
-            dl = newDownload(desc);
+            dl = newDownload(desc, false);
             status(emit, dl.id, "Pulling fs layer");
             dl.start().catch(() => {});
           }
           const spool = await dl.spool;
           extracting = dl;
+          if (spool.applied) {
+            await spool.done;
+            // Applied as it downloaded; what is left is moving it under its parent.
+            emit({ status: "Extracting", progressDetail: { current: desc.size, total: desc.size }, id: dl.id });
+            return { extracted: { key: spool.applied.key, diffId: spool.file.digest!, size: spool.file.written, blobFile: spool.file.path } };
+          }
           const counter = new ProgressCounter(emit, dl.id, "Extracting", desc.size, 0, 150, true);
           const src = spool.file.reader(ac.signal);
           src.once("error", (e) => counter.destroy(e));
@@ -336,6 +372,8 @@ export class DistributionService {
         await s?.done.catch(() => {});
         await s?.file.dispose();
       }
+      // Applied layers that were not moved under their parents (a failure, a layer present after all).
+      for (const key of tempKeys) await this.#images.snapshotter.remove(key).catch(() => {});
     }
     if (!ep.mirror) {
       const sources = await this.#layerSources();
@@ -354,8 +392,19 @@ export class DistributionService {
    * Start fetching one compressed layer: verified and resumed by fetchBlob, decompressed on the threadpool,
    * spooled uncompressed. Resolves once the spool exists; `done` settles when the layer is fully there.
    */
-  async #download(repo: RemoteRepository, dl: Download, spoolDir: string, emit: Emit, signal: AbortSignal): Promise<{ file: SpoolFile; done: Promise<void> }> {
+  async #download(
+    repo: RemoteRepository, dl: Download, spoolDir: string, emit: Emit, signal: AbortSignal,
+    ahead?: { lowers: () => Promise<string[]>; tempKeys: string[] },
+  ): Promise<Spooled> {
     const { desc, id } = dl;
+    let applied: Spooled["applied"];
+    if (ahead) {
+      // A snapshot with no parent: its parents may not exist yet. "extract-" keys are swept at start after a crash.
+      const key = `extract-pull-${randomBytes(8).toString("hex")}`;
+      await this.#images.snapshotter.prepare(key, null, { labels: { "berth.extract": "true" } });
+      ahead.tempKeys.push(key);
+      applied = { key, dir: await this.#images.snapshotter.dir(key) };
+    }
     const file = await SpoolFile.create(join(spoolDir, randomBytes(8).toString("hex")));
     let current = 0;
     let last = 0;
@@ -372,7 +421,11 @@ export class DistributionService {
     let done: Promise<void>;
     if (GZIP_TYPES.has(desc.mediaType)) {
       // Off the main thread: both digests and the gunzip run on a worker, which writes the spool itself.
-      done = this.#decoder.decode(fetched, { fd: file.fh.fd, digest: desc.digest, onWritten: (n) => file.wrote(n), signal }).then(({ diffId }) => {
+      done = this.#decoder.decode(fetched, {
+        fd: file.fh.fd, digest: desc.digest, onWritten: (n) => file.wrote(n), signal,
+        ...(applied && ahead ? { extract: { dir: applied.dir, lowers: ahead.lowers } } : {}),
+      }).then(({ diffId, size }) => {
+        file.wrote(size);
         progress();
         status(emit, id, "Verifying Checksum");
         status(emit, id, "Download complete");
@@ -390,7 +443,7 @@ export class DistributionService {
       });
     }
     done.catch(() => {});
-    return { file, done };
+    return { file, done, ...(applied ? { applied } : {}) };
   }
 
   /** Layers that are not gzip (zstd, plain, ...): decompressed here, fetchBlob verifying the digest. */
