@@ -5,7 +5,7 @@
  * thread only moves buffers. Protocol in layer-decoder.ts.
  */
 import { createHash, type Hash } from "node:crypto";
-import { writeSync } from "node:fs";
+import { fdatasyncSync, writeSync } from "node:fs";
 import { Readable, Transform, Writable, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { parentPort } from "node:worker_threads";
@@ -19,6 +19,7 @@ const post = (m: FromWorker) => port.postMessage(m);
 
 interface Job {
   digest: string;
+  fd: number;
   packed: Hash;
   feed: Readable;
   /** Settles when the pipeline has ended or failed (never rejects). */
@@ -55,7 +56,7 @@ function describe(err: Error): { kind: ErrorKind; message: string } {
 function start(m: Extract<ToWorker, { t: "start" }>): void {
   const feed = new Readable({ read() {}, highWaterMark: 1 << 20 });
   const j: Job = {
-    digest: m.digest, packed: createHash("sha256"), plain: createHash("sha256"), feed,
+    digest: m.digest, fd: m.fd, packed: createHash("sha256"), plain: createHash("sha256"), feed,
     ran: Promise.resolve(null), draining: false, failed: null, written: 0, unacked: 0, finish: null,
   };
   // Acknowledged once taken into the pipeline, so the main thread's in-flight window follows its pace.
@@ -122,6 +123,9 @@ async function end(j: Job): Promise<void> {
   }
   try {
     if (j.finish) await j.finish();
+    // The file becomes a blob, which must be on disk before it is visible: flushing it here, while other
+    // layers still download, keeps that wait off the in-order commits at the end of the pull.
+    fdatasyncSync(j.fd);
   } catch (e) {
     post({ t: "error", ...describe(e as Error) });
     return;

@@ -126,6 +126,8 @@ export interface ExtractedLayer {
   size: number;
   /** A file on the content store's filesystem holding exactly the tar (moved in as the blob unless present). */
   blobFile?: string;
+  /** Taken around moving the tree (others may be reading it as a parent dir); resolves with its release. */
+  guard?: () => Promise<() => void>;
 }
 
 /**
@@ -154,6 +156,7 @@ export async function commitExtracted(
   if (!(await snapshotExists(snapshotter, chainId))) {
     const key = `extract-${randomBytes(8).toString("hex")}`;
     await snapshotter.prepare(key, opts.parentChain, { labels: { "berth.extract": "true" } });
+    const release = await layer.guard?.();
     try {
       // Both are this snapshotter's own dirs on one filesystem: the rename moves the tree whole.
       const target = await snapshotter.dir(key);
@@ -163,6 +166,8 @@ export async function commitExtracted(
     } catch (err) {
       await snapshotter.remove(key).catch(() => {});
       throw err;
+    } finally {
+      release?.();
     }
   }
   await snapshotter.remove(layer.key);

@@ -275,20 +275,48 @@ export class DistributionService {
     for (const [i, desc] of layers.entries()) present.push(await layerPresent(deps, chains[i]!, diffIds[i]!));
     const applyAhead = new Set(layers.map((l) => l.digest)).size === layers.length && layers.every((l, i) => present[i] || GZIP_TYPES.has(l.mediaType));
     const tempKeys: string[] = [];
+    const moved = new Set<string>();
+    // A layer that asked for its parents' dirs reads them until it is applied: the parents' trees are not
+    // moved under their chain (commitExtracted) meanwhile. The lock makes "which dirs" and "move" atomic.
+    const readers = new Map<number, Promise<unknown>>();
+    let locked: Promise<void> = Promise.resolve();
+    const lock = async (): Promise<() => void> => {
+      let release!: () => void;
+      const prev = locked;
+      locked = new Promise<void>((r) => { release = r; });
+      await prev;
+      return release;
+    };
+    const snaps = this.#images.snapshotter;
     const lowersFor = async (i: number): Promise<string[]> => {
-      const dirs: string[] = [];
-      for (let k = i - 1; k >= 0; k--) {
-        const lower = downloads.get(layers[k]!.digest);
-        if (!lower) {
-          // Present: committed, with all its parents.
-          return [...dirs, await this.#images.snapshotter.dir(chains[k]!), ...(await this.#images.snapshotter.parentDirs(chains[k]!))];
+      const below: Spooled[] = [];
+      for (let k = i - 1; k >= 0 && downloads.has(layers[k]!.digest); k--) below.push(await downloads.get(layers[k]!.digest)!.spool);
+      for (const s of below) await s.done;
+      const release = await lock();
+      try {
+        const dirs: string[] = [];
+        for (let k = i - 1; k >= 0; k--) {
+          const s = downloads.has(layers[k]!.digest) ? below[i - 1 - k]! : null;
+          if (!s || moved.has(s.applied!.key)) {
+            // Committed (present, or applied and moved already), with all its parents.
+            return [...dirs, await snaps.dir(chains[k]!), ...(await snaps.parentDirs(chains[k]!))];
+          }
+          dirs.push(s.applied!.dir);
         }
-        const s = await lower.spool;
-        await s.done;
-        if (!s.applied) throw new Error(`layer ${k} was not applied ahead`);
-        dirs.push(s.applied.dir);
+        return dirs;
+      } finally {
+        const own = downloads.get(layers[i]!.digest)!;
+        readers.set(i, own.spool.then((s) => s.done).catch(() => {}));
+        release();
       }
-      return dirs;
+    };
+    const guardFor = (i: number, key: string) => async (): Promise<() => void> => {
+      const release = await lock();
+      for (const [j, reading] of readers) if (j > i) await reading;
+      return () => {
+        moved.add(key);
+        release();
+      };
     };
     const newDownload = (desc: Descriptor, ahead: boolean): Download => {
       let resolve!: (s: Spooled) => void;
@@ -350,7 +378,12 @@ export class DistributionService {
             await spool.done;
             // Applied as it downloaded; what is left is moving it under its parent.
             emit({ status: "Extracting", progressDetail: { current: desc.size, total: desc.size }, id: dl.id });
-            return { extracted: { key: spool.applied.key, diffId: spool.file.digest!, size: spool.file.written, blobFile: spool.file.path } };
+            return {
+              extracted: {
+                key: spool.applied.key, diffId: spool.file.digest!, size: spool.file.written, blobFile: spool.file.path,
+                guard: guardFor(i, spool.applied.key),
+              },
+            };
           }
           const counter = new ProgressCounter(emit, dl.id, "Extracting", desc.size, 0, 150, true);
           const src = spool.file.reader(ac.signal);
