@@ -118,9 +118,10 @@ export async function unpackLayer(deps: UnpackDeps, src: Readable, opts: UnpackO
   }
 }
 
-/** A layer already applied into an active snapshot made with no parent (`key`), before its parents existed. */
+/** A layer already applied into a directory of its own (`dir`), before its parents were snapshots. */
 export interface ExtractedLayer {
-  key: string;
+  /** On the snapshotter's filesystem; moved whole into the layer's snapshot. */
+  dir: string;
   diffId: Digest;
   /** Bytes of the layer tar. */
   size: number;
@@ -132,9 +133,10 @@ export interface ExtractedLayer {
 
 /**
  * Finish a layer applied ahead of its parents (a pull applying layers in parallel): check its diff id, then
- * move its files under a snapshot of the right parent and commit that as the chain id. The applied tree is
+ * move its tree into a snapshot of the right parent and commit that as the chain id. The applied tree is
  * the same as unpackLayer would write on top of the parents, because the apply asked for the parents' dirs
- * whenever an entry depended on them. On success `layer.key` is consumed; on failure the caller removes it.
+ * whenever an entry depended on them. `layer.dir` is gone on success (or left alone when the chain id
+ * exists already); on failure the caller removes it.
  */
 export async function commitExtracted(
   deps: UnpackDeps, layer: ExtractedLayer,
@@ -158,10 +160,10 @@ export async function commitExtracted(
     await snapshotter.prepare(key, opts.parentChain, { labels: { "berth.extract": "true" } });
     const release = await layer.guard?.();
     try {
-      // Both are this snapshotter's own dirs on one filesystem: the rename moves the tree whole.
+      // Same filesystem (the caller's promise): the rename moves the tree whole, as an overlay upper dir.
       const target = await snapshotter.dir(key);
       await rmdir(target);
-      await rename(await snapshotter.dir(layer.key), target);
+      await rename(layer.dir, target);
       createdSnapshot = await commitSnapshotOnce(snapshotter, chainId, key);
     } catch (err) {
       await snapshotter.remove(key).catch(() => {});
@@ -170,7 +172,6 @@ export async function commitExtracted(
       release?.();
     }
   }
-  await snapshotter.remove(layer.key);
   return { diffId, chainId, size, createdSnapshot, createdBlob };
 }
 

@@ -5,7 +5,7 @@
  * each layer already exists so the next push is a HEAD or a mount.
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { PassThrough, type Readable } from "node:stream";
 import { finished, pipeline } from "node:stream/promises";
@@ -53,8 +53,8 @@ export interface PushOptions { tag?: string; auth?: AuthConfig; signal?: AbortSi
 interface Spooled {
   file: SpoolFile;
   done: Promise<void>;
-  /** When the layer is applied on its worker as it downloads: the detached snapshot it is applied into. */
-  applied?: { key: string; dir: string };
+  /** When the layer is applied on its worker as it downloads: the directory it is applied into. */
+  applied?: { dir: string };
 }
 
 interface Download {
@@ -273,8 +273,11 @@ export class DistributionService {
     // anything else is spooled and applied in order on this thread.
     const present: boolean[] = [];
     for (const [i, desc] of layers.entries()) present.push(await layerPresent(deps, chains[i]!, diffIds[i]!));
-    const applyAhead = new Set(layers.map((l) => l.digest)).size === layers.length && layers.every((l, i) => present[i] || GZIP_TYPES.has(l.mediaType));
-    const tempKeys: string[] = [];
+    const snaps = this.#images.snapshotter;
+    // The trees are made beside the spool files and renamed into snapshots: one filesystem needed.
+    const sameFs = (await stat(spoolDir)).dev === (await stat(snaps.root)).dev;
+    const applyAhead = sameFs && new Set(layers.map((l) => l.digest)).size === layers.length && layers.every((l, i) => present[i] || GZIP_TYPES.has(l.mediaType));
+    const tempDirs: string[] = [];
     const moved = new Set<string>();
     // A layer that asked for its parents' dirs reads them until it is applied: the parents' trees are not
     // moved under their chain (commitExtracted) meanwhile. The lock makes "which dirs" and "move" atomic.
@@ -287,7 +290,6 @@ export class DistributionService {
       await prev;
       return release;
     };
-    const snaps = this.#images.snapshotter;
     const lowersFor = async (i: number): Promise<string[]> => {
       const below: Spooled[] = [];
       for (let k = i - 1; k >= 0 && downloads.has(layers[k]!.digest); k--) below.push(await downloads.get(layers[k]!.digest)!.spool);
@@ -297,7 +299,7 @@ export class DistributionService {
         const dirs: string[] = [];
         for (let k = i - 1; k >= 0; k--) {
           const s = downloads.has(layers[k]!.digest) ? below[i - 1 - k]! : null;
-          if (!s || moved.has(s.applied!.key)) {
+          if (!s || moved.has(s.applied!.dir)) {
             // Committed (present, or applied and moved already), with all its parents.
             return [...dirs, await snaps.dir(chains[k]!), ...(await snaps.parentDirs(chains[k]!))];
           }
@@ -310,11 +312,11 @@ export class DistributionService {
         release();
       }
     };
-    const guardFor = (i: number, key: string) => async (): Promise<() => void> => {
+    const guardFor = (i: number, dir: string) => async (): Promise<() => void> => {
       const release = await lock();
       for (const [j, reading] of readers) if (j > i) await reading;
       return () => {
-        moved.add(key);
+        moved.add(dir);
         release();
       };
     };
@@ -327,7 +329,7 @@ export class DistributionService {
         desc, id: shortId(desc.digest), spool, applyAhead: ahead,
         start: () => {
           const i = layers.indexOf(desc);
-          const p = this.#download(repo, dl, spoolDir, emit, ac.signal, ahead ? { lowers: () => lowersFor(i), tempKeys } : undefined);
+          const p = this.#download(repo, dl, spoolDir, emit, ac.signal, ahead ? { lowers: () => lowersFor(i), tempDirs } : undefined);
           p.then(resolve, reject);
           return p;
         },
@@ -380,8 +382,8 @@ export class DistributionService {
             emit({ status: "Extracting", progressDetail: { current: desc.size, total: desc.size }, id: dl.id });
             return {
               extracted: {
-                key: spool.applied.key, diffId: spool.file.digest!, size: spool.file.written, blobFile: spool.file.path,
-                guard: guardFor(i, spool.applied.key),
+                dir: spool.applied.dir, diffId: spool.file.digest!, size: spool.file.written, blobFile: spool.file.path,
+                guard: guardFor(i, spool.applied.dir),
               },
             };
           }
@@ -405,8 +407,8 @@ export class DistributionService {
         await s?.done.catch(() => {});
         await s?.file.dispose();
       }
-      // Applied layers that were not moved under their parents (a failure, a layer present after all).
-      for (const key of tempKeys) await this.#images.snapshotter.remove(key).catch(() => {});
+      // Applied trees that were not moved into snapshots (a failure, a layer present after all).
+      for (const dir of tempDirs) await rm(dir, { recursive: true, force: true });
     }
     if (!ep.mirror) {
       const sources = await this.#layerSources();
@@ -427,16 +429,16 @@ export class DistributionService {
    */
   async #download(
     repo: RemoteRepository, dl: Download, spoolDir: string, emit: Emit, signal: AbortSignal,
-    ahead?: { lowers: () => Promise<string[]>; tempKeys: string[] },
+    ahead?: { lowers: () => Promise<string[]>; tempDirs: string[] },
   ): Promise<Spooled> {
     const { desc, id } = dl;
     let applied: Spooled["applied"];
     if (ahead) {
-      // A snapshot with no parent: its parents may not exist yet. "extract-" keys are swept at start after a crash.
-      const key = `extract-pull-${randomBytes(8).toString("hex")}`;
-      await this.#images.snapshotter.prepare(key, null, { labels: { "berth.extract": "true" } });
-      ahead.tempKeys.push(key);
-      applied = { key, dir: await this.#images.snapshotter.dir(key) };
+      // Not a snapshot yet (its parents may not be ones): the spool dir, swept at start, holds it until then.
+      const dir = join(spoolDir, `${randomBytes(8).toString("hex")}.fs`);
+      await mkdir(dir, { mode: 0o755 });
+      ahead.tempDirs.push(dir);
+      applied = { dir };
     }
     const file = await SpoolFile.create(join(spoolDir, randomBytes(8).toString("hex")));
     let current = 0;
