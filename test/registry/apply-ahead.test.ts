@@ -6,17 +6,20 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
-import { lstat, mkdtemp, readdir, readFile, readlink, rm } from "node:fs/promises";
+import { spawn } from "node:child_process";
+import { lstat, mkdtemp, readdir, readFile, readlink, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { pack } from "tar-stream";
 import { serveRegistry, type RunningRegistry } from "../../src/registry/index.js";
 import { LayerDecoder, type DecodeOptions } from "../../src/distribution/index.js";
 import { chainIds } from "../../src/images/index.js";
 import { DistributionService } from "../../src/services/distribution-service.js";
+import { LocalImagesService } from "../../src/services/images-service.js";
 import { readXattrsTree } from "../../src/images/layer/xattrs.js";
-import { collect, openEngine, quiet, statuses, type Engine } from "./fixtures.js";
+import { collect, makeRandomImage, openEngine, quiet, statuses, type Engine } from "./fixtures.js";
 
 type Entry = { name: string; type?: "file" | "directory" | "symlink" | "link"; body?: Buffer; mode?: number; uid?: number; gid?: number; linkname?: string };
 
@@ -131,5 +134,57 @@ test("layers applied ahead of their parents make the same trees as an in-order a
     assert.deepEqual(await readdir(join(b.dataRoot, "distribution", "downloads")), []);
   } finally {
     await b.close();
+  }
+});
+
+test("a pull killed (SIGKILL) while layers are applied ahead leaves no layer half made: after a restart the pull completes with the same trees", async () => {
+  const ref = `${reg.address}/ahead/crash:v1`;
+  await makeRandomImage(a.images, ref, 4, 6 << 20);
+  await collect(a.dist.push(ref));
+  const dataRoot = await mkdtemp(join(tmpdir(), "berth-ahead-crash-"));
+  const script = join(dataRoot, "..", `${dataRoot.split("/").pop()}-pull.mjs`);
+  const dist = (p: string) => pathToFileURL(fileURLToPath(new URL(`../../src/${p}`, import.meta.url))).href;
+  await writeFile(script, [
+    `import { LocalImagesService } from ${JSON.stringify(dist("services/images-service.js"))};`,
+    `import { DistributionService } from ${JSON.stringify(dist("services/distribution-service.js"))};`,
+    `import { createLogger } from ${JSON.stringify(dist("util/index.js"))};`,
+    `const logger = createLogger("error");`,
+    `const images = await LocalImagesService.open({ dataRoot: ${JSON.stringify(dataRoot)}, logger });`,
+    `const d = new DistributionService({ images, content: images.content, logger, config: {} });`,
+    `for await (const m of d.pull(${JSON.stringify(ref)})) console.log(JSON.stringify(m));`,
+  ].join("\n"));
+  try {
+    const child = spawn(process.execPath, [script], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.setEncoding("utf8").on("data", (d: string) => {
+        out += d;
+        // Once one layer is complete the others are mid-apply (and the first may be mid-commit).
+        if (/"status":"Download complete"/.test(out) && child.exitCode === null) child.kill("SIGKILL");
+      });
+      child.once("exit", () => resolve());
+      child.once("error", reject);
+    });
+    assert.doesNotMatch(out, /Status: Downloaded newer image/, "the pull ended before it was killed");
+    assert.ok((await readdir(join(dataRoot, "distribution", "downloads"))).some((n) => n.endsWith(".fs")), "killed while layers were being applied");
+    const c = await LocalImagesService.open({ dataRoot, logger: quiet });
+    try {
+      const kinds: string[] = [];
+      for await (const s of c.snapshotter.walk()) kinds.push(`${s.kind} ${s.name}`);
+      assert.deepEqual(kinds.filter((k) => !k.startsWith("committed ")), [], "half-made snapshots are swept at start");
+      const d = new DistributionService({ images: c, content: c.content, logger: quiet, config: {} });
+      await collect(d.pull(ref));
+      const diffIds = (await c.imageConfig(ref)).config.rootfs.diff_ids;
+      for (const chain of chainIds(diffIds)) {
+        assert.deepEqual(await describeTree(await c.snapshotter.dir(chain)), await describeTree(await a.images.snapshotter.dir(chain)));
+      }
+      assert.deepEqual(await readdir(join(dataRoot, "distribution", "downloads")), []);
+      for (const img of await c.list({ all: true })) await c.remove(img.Id, { force: true });
+      await c.prune();
+    } finally {
+      await rm(dataRoot, { recursive: true, force: true });
+    }
+  } finally {
+    await rm(script, { force: true });
   }
 });
