@@ -127,8 +127,6 @@ export interface ExtractedLayer {
   size: number;
   /** A file on the content store's filesystem holding exactly the tar (moved in as the blob unless present). */
   blobFile?: string;
-  /** Taken around moving the tree (others may be reading it as a parent dir); resolves with its release. */
-  guard?: () => Promise<() => void>;
 }
 
 /**
@@ -158,7 +156,6 @@ export async function commitExtracted(
   if (!(await snapshotExists(snapshotter, chainId))) {
     const key = `extract-${randomBytes(8).toString("hex")}`;
     await snapshotter.prepare(key, opts.parentChain, { labels: { "berth.extract": "true" } });
-    const release = await layer.guard?.();
     try {
       // Same filesystem (the caller's promise): the rename moves the tree whole, as an overlay upper dir.
       const target = await snapshotter.dir(key);
@@ -168,8 +165,6 @@ export async function commitExtracted(
     } catch (err) {
       await snapshotter.remove(key).catch(() => {});
       throw err;
-    } finally {
-      release?.();
     }
   }
   return { diffId, chainId, size, createdSnapshot, createdBlob };
