@@ -37,9 +37,9 @@ const WORKER_URL = new URL("./layer-decode-worker.js", import.meta.url);
 const IN_FLIGHT = 8 << 20;
 
 /**
- * gunzip and both digests of a layer on worker threads: the main thread only receives the socket's bytes
- * and hands their buffers over (transferred, not copied), so parallel layer downloads decode on every core,
- * as dockerd's goroutines do. One worker per layer in flight; a worker that finished cleanly is kept for the
+ * gunzip, both digests and (optionally) the apply of a layer on worker threads: the main thread only
+ * receives the socket's bytes and hands their buffers over (transferred, not copied), so parallel layer
+ * downloads decode and unpack on every core, as dockerd's goroutines do. One worker per layer in flight; a worker that finished cleanly is kept for the
  * next layer, any other is terminated. Idle workers do not keep the process alive.
  */
 export class LayerDecoder {

@@ -1,8 +1,9 @@
 /**
  * Pull, push and login: the registry client (src/distribution) composed with the local image store.
- * Compressed layers are downloaded in parallel into the content store (verified, resumable), unpacked in
- * order by LocalImagesService.addImage and then dropped; pushes gzip layers on the fly and remember where
- * each layer already exists so the next push is a HEAD or a mount.
+ * Layers are downloaded in parallel (verified, resumable); gzip layers are decoded and applied on worker
+ * threads as they arrive, each into a directory of its own, and LocalImagesService.addImage moves them into
+ * snapshots in layer order; the uncompressed tar becomes the layer blob. Pushes gzip layers on the fly and
+ * remember where each layer already exists so the next push is a HEAD or a mount.
  */
 import { randomBytes } from "node:crypto";
 import { mkdir, rm, stat } from "node:fs/promises";
@@ -400,8 +401,9 @@ export class DistributionService {
   }
 
   /**
-   * Start fetching one compressed layer: verified and resumed by fetchBlob, decompressed on the threadpool,
-   * spooled uncompressed. Resolves once the spool exists; `done` settles when the layer is fully there.
+   * Start fetching one compressed layer: verified and resumed by fetchBlob, decompressed (gzip: on a worker),
+   * spooled uncompressed and, with `ahead`, applied into a directory by that worker. Resolves once the spool
+   * exists; `done` settles when the layer is fully there (and applied).
    */
   async #download(
     repo: RemoteRepository, dl: Download, spoolDir: string, emit: Emit, signal: AbortSignal,
