@@ -65,6 +65,7 @@ function start(m: Extract<ToWorker, { t: "start" }>): void {
     transform(c: Buffer, _e, cb: TransformCallback) { j.unacked -= c.length; post({ t: "ack", bytes: c.length }); cb(null, c); },
   });
   const { fd } = m;
+  const extracting = m.extract !== undefined;
   const spool = new Transform({
     highWaterMark: 1 << 20,
     transform(c: Buffer, _e, cb: TransformCallback) {
@@ -76,7 +77,8 @@ function start(m: Extract<ToWorker, { t: "start" }>): void {
         return;
       }
       j.written += c.length;
-      post({ t: "written", total: j.written });
+      // Only a spool read while it is written needs to hear of each chunk; an applied layer is read by no one.
+      if (!extracting) post({ t: "written", total: j.written });
       cb(null, c);
     },
   });

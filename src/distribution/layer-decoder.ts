@@ -21,7 +21,7 @@ export interface DecodeOptions {
   fd: number;
   /** The compressed bytes must hash to this, or the decode fails with data-loss. */
   digest: string;
-  /** Called with the total of uncompressed bytes in the file, as they land. */
+  /** Called with the total of uncompressed bytes in the file, as they land (not with `extract`). */
   onWritten?: (total: number) => void;
   signal?: AbortSignal;
   /** Compressed bytes posted but not yet taken by the worker before the source is paused. */
