@@ -113,6 +113,17 @@ test("with extract: the tar is applied into the dir on the worker, the parents' 
       await fh.close();
     }
   }
+  // An entry escaping the dir: refused as on the main thread, nothing written outside.
+  const evil = gzipSync(await tarOf([{ name: "../escaped", body: "x" }]));
+  const into = await mkdtemp(join(dir, "evil-"));
+  const efh = await open(join(dir, "evil-spool"), "w+");
+  try {
+    await assert.rejects(decoder.decode(chunked(evil, 1000), { fd: efh.fd, digest: sha(evil), extract: { dir: into, lowers: async () => [] } }),
+      (e) => isKind(e, "invalid-argument"));
+    await assert.rejects(stat(join(dir, "escaped")));
+  } finally {
+    await efh.close();
+  }
   // gzip of something that is not a tar: invalid-argument; corrupt compressed bytes: data-loss, even when extracting.
   const junk = gzipSync(randomBytes(20_000));
   const fh = await open(join(dir, "junk"), "w+");
