@@ -78,3 +78,62 @@ test("an aborted decode rejects as cancelled and stops its worker", async () => 
     await fh.close();
   }
 });
+
+test("with extract: the tar is applied into the dir on the worker, the parents' dirs asked for only when an entry needs them", async () => {
+  const { pack } = await import("tar-stream");
+  const { mkdir, stat } = await import("node:fs/promises");
+  const tarOf = async (entries: { name: string; body: string }[]) => {
+    const p = pack();
+    for (const e of entries) p.entry({ name: e.name, mtime: new Date(0) }, e.body);
+    p.finalize();
+    const parts: Buffer[] = [];
+    for await (const c of p as unknown as AsyncIterable<Buffer>) parts.push(c);
+    return Buffer.concat(parts);
+  };
+  const lower = join(dir, "lower");
+  await mkdir(join(lower, "etc"), { mode: 0o711, recursive: true });
+  const decoder = new LayerDecoder(1);
+  for (const [name, wantsLowers] of [["top", false], ["etc/conf", true]] as const) {
+    const plain = await tarOf([{ name, body: "x".repeat(70_000) }]);
+    const gz = gzipSync(plain);
+    const target = join(dir, `apply-${randomBytes(3).toString("hex")}`);
+    await mkdir(target);
+    let asked = 0;
+    const fh = await open(join(dir, randomBytes(4).toString("hex")), "w+");
+    try {
+      const r = await decoder.decode(chunked(gz, 10_000), {
+        fd: fh.fd, digest: sha(gz), maxInFlight: 32 << 10,
+        extract: { dir: target, lowers: async () => { asked++; return [lower]; } },
+      });
+      assert.equal(r.diffId, sha(plain));
+      assert.equal((await readFile(join(target, name))).length, 70_000);
+      assert.equal(asked, wantsLowers ? 1 : 0);
+      if (wantsLowers) assert.equal((await stat(join(target, "etc"))).mode & 0o777, 0o711);
+    } finally {
+      await fh.close();
+    }
+  }
+  // An entry escaping the dir: refused as on the main thread, nothing written outside.
+  const evil = gzipSync(await tarOf([{ name: "../escaped", body: "x" }]));
+  const into = await mkdtemp(join(dir, "evil-"));
+  const efh = await open(join(dir, "evil-spool"), "w+");
+  try {
+    await assert.rejects(decoder.decode(chunked(evil, 1000), { fd: efh.fd, digest: sha(evil), extract: { dir: into, lowers: async () => [] } }),
+      (e) => isKind(e, "invalid-argument"));
+    await assert.rejects(stat(join(dir, "escaped")));
+  } finally {
+    await efh.close();
+  }
+  // gzip of something that is not a tar: invalid-argument; corrupt compressed bytes: data-loss, even when extracting.
+  const junk = gzipSync(randomBytes(20_000));
+  const fh = await open(join(dir, "junk"), "w+");
+  try {
+    const extract = { dir: await mkdtemp(join(dir, "x-")), lowers: async () => [] };
+    await assert.rejects(decoder.decode(chunked(junk, 1000), { fd: fh.fd, digest: sha(junk), extract }), (e) => isKind(e, "invalid-argument") && /invalid tar stream/.test((e as Error).message));
+    const corrupt = Buffer.from(junk);
+    corrupt.fill(7, 20, 60);
+    await assert.rejects(decoder.decode(chunked(corrupt, 1000), { fd: fh.fd, digest: sha(junk), extract }), (e) => isKind(e, "data-loss"));
+  } finally {
+    await fh.close();
+  }
+});

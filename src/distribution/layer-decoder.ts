@@ -4,12 +4,14 @@ import { cancelled, EngineError, systemError, type ErrorKind } from "../errdefs/
 import type { Digest } from "../util/index.js";
 
 export type ToWorker =
-  | { t: "start"; fd: number; digest: string }
+  | { t: "start"; fd: number; digest: string; extract?: { dir: string } }
   | { t: "chunk"; buf: ArrayBuffer }
-  | { t: "end" };
+  | { t: "end" }
+  | { t: "lowers"; dirs: string[] };
 
 export type FromWorker =
   | { t: "ack"; bytes: number }
+  | { t: "lowers" }
   | { t: "written"; total: number }
   | { t: "done"; diffId: Digest; size: number }
   | { t: "error"; kind: ErrorKind; message: string };
@@ -19,20 +21,25 @@ export interface DecodeOptions {
   fd: number;
   /** The compressed bytes must hash to this, or the decode fails with data-loss. */
   digest: string;
-  /** Called with the total of uncompressed bytes in the file, as they land. */
+  /** Called with the total of uncompressed bytes in the file, as they land (not with `extract`). */
   onWritten?: (total: number) => void;
   signal?: AbortSignal;
   /** Compressed bytes posted but not yet taken by the worker before the source is paused. */
   maxInFlight?: number;
+  /**
+   * Also apply the tar into this (empty) snapshot dir on the worker, from the same bytes. `lowers` gives the
+   * parent layers' dirs, nearest first, once they are complete; it is asked only if an entry needs them.
+   */
+  extract?: { dir: string; lowers: () => Promise<string[]> };
 }
 
 const WORKER_URL = new URL("./layer-decode-worker.js", import.meta.url);
 const IN_FLIGHT = 8 << 20;
 
 /**
- * gunzip and both digests of a layer on worker threads: the main thread only receives the socket's bytes
- * and hands their buffers over (transferred, not copied), so parallel layer downloads decode on every core,
- * as dockerd's goroutines do. One worker per layer in flight; a worker that finished cleanly is kept for the
+ * gunzip, both digests and (optionally) the apply of a layer on worker threads: the main thread only
+ * receives the socket's bytes and hands their buffers over (transferred, not copied), so parallel layer
+ * downloads decode and unpack on every core, as dockerd's goroutines do. One worker per layer in flight; a worker that finished cleanly is kept for the
  * next layer, any other is terminated. Idle workers do not keep the process alive.
  */
 export class LayerDecoder {
@@ -60,9 +67,10 @@ export class LayerDecoder {
   }
 
   /**
-   * Decode `src` (gzip) into opts.fd. Resolves with the diff id and size once every byte is written and both
-   * digests held; rejects with data-loss (compressed digest), invalid-argument (not gzip), the source's
-   * error, cancelled, or system when the worker fails. When it settles the worker no longer writes to fd.
+   * Decode `src` (gzip) into opts.fd (and apply it into opts.extract.dir). Resolves with the diff id and size
+   * once every byte is written (and applied) and both digests held; rejects with data-loss (compressed digest),
+   * invalid-argument (not gzip, not a valid layer tar), the source's error, cancelled, or system when the
+   * worker fails. When it settles the worker no longer writes to fd or the dir.
    */
   decode(src: Readable, opts: DecodeOptions): Promise<{ diffId: Digest; size: number }> {
     const maxInFlight = opts.maxInFlight ?? IN_FLIGHT;
@@ -103,6 +111,8 @@ export class LayerDecoder {
         if (m.t === "ack") {
           inFlight -= m.bytes;
           if (inFlight < maxInFlight && src.isPaused()) src.resume();
+        } else if (m.t === "lowers") {
+          opts.extract!.lowers().then((dirs) => { if (!settled) w.postMessage({ t: "lowers", dirs } satisfies ToWorker); }, (e: Error) => fail(e));
         } else if (m.t === "written") {
           opts.onWritten?.(m.total);
         } else if (m.t === "done") {
@@ -120,7 +130,7 @@ export class LayerDecoder {
       w.on("error", onError);
       w.on("exit", onExit);
       signal?.addEventListener("abort", onAbort, { once: true });
-      w.postMessage({ t: "start", fd: opts.fd, digest: opts.digest } satisfies ToWorker);
+      w.postMessage({ t: "start", fd: opts.fd, digest: opts.digest, ...(opts.extract ? { extract: { dir: opts.extract.dir } } : {}) } satisfies ToWorker);
       src.on("data", onData);
       src.once("end", onEnd);
       src.once("error", fail);

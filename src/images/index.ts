@@ -4,7 +4,7 @@ export { chainIds, chainIdOf } from "./chain-id.js";
 export { globMatch } from "./glob-match.js";
 export { applyChanges } from "./config-changes.js";
 export { newImageConfig, hostArchitecture, type NewImageOptions } from "./image-config.js";
-export { unpackLayer, layerPresent, type UnpackDeps, type UnpackOptions, type UnpackResult } from "./layer-unpacker.js";
+export { unpackLayer, commitExtracted, layerPresent, type ExtractedLayer, type UnpackDeps, type UnpackOptions, type UnpackResult } from "./layer-unpacker.js";
 export { adoptSnapshot } from "./adopt-snapshot.js";
 export { collectGarbage, type GcDeps, type GcResult } from "./image-gc.js";
 export { resolveImageId, noSuchImage } from "./image-resolver.js";

@@ -3,6 +3,7 @@
  * tar itself as a blob (digest = diff id) in the same pass. Nothing half-made survives a failure.
  */
 import { randomBytes } from "node:crypto";
+import { rename, rmdir } from "node:fs/promises";
 import { Transform, type Readable, type TransformCallback, type Writable } from "node:stream";
 import { cancelled, dataLoss, isKind } from "../errdefs/index.js";
 import type { ContentStore, ContentWriter } from "../content/index.js";
@@ -115,6 +116,58 @@ export async function unpackLayer(deps: UnpackDeps, src: Readable, opts: UnpackO
   } finally {
     opts.signal?.removeEventListener("abort", onAbort);
   }
+}
+
+/** A layer already applied into a directory of its own (`dir`), before its parents were snapshots. */
+export interface ExtractedLayer {
+  /** On the snapshotter's filesystem; moved whole into the layer's snapshot. */
+  dir: string;
+  diffId: Digest;
+  /** Bytes of the layer tar. */
+  size: number;
+  /** A file on the content store's filesystem holding exactly the tar (moved in as the blob unless present). */
+  blobFile?: string;
+}
+
+/**
+ * Finish a layer applied ahead of its parents (a pull applying layers in parallel): check its diff id, then
+ * move its tree into a snapshot of the right parent and commit that as the chain id. The applied tree is
+ * the same as unpackLayer would write on top of the parents, because the apply asked for the parents' dirs
+ * whenever an entry depended on them. `layer.dir` is gone on success (or left alone when the chain id
+ * exists already); on failure the caller removes it.
+ */
+export async function commitExtracted(
+  deps: UnpackDeps, layer: ExtractedLayer,
+  opts: { parentChain: string | null; expectedDiffId?: string; leases: LeaseGroup; label?: string },
+): Promise<UnpackResult> {
+  const { content, snapshotter } = deps;
+  const { diffId, size } = layer;
+  if (opts.expectedDiffId !== undefined && opts.expectedDiffId !== diffId) {
+    throw dataLoss(`${opts.label ?? "invalid diffID for layer"}: expected ${opts.expectedDiffId}, got ${diffId}`);
+  }
+  const chainId = chainIdOf(opts.parentChain, diffId);
+  opts.leases.add(chainId, diffId);
+  let createdBlob = false;
+  if (layer.blobFile && !(await content.has(diffId))) {
+    await content.adopt(layer.blobFile, diffId);
+    createdBlob = true;
+  }
+  let createdSnapshot = false;
+  if (!(await snapshotExists(snapshotter, chainId))) {
+    const key = `extract-${randomBytes(8).toString("hex")}`;
+    await snapshotter.prepare(key, opts.parentChain, { labels: { "berth.extract": "true" } });
+    try {
+      // Same filesystem (the caller's promise): the rename moves the tree whole, as an overlay upper dir.
+      const target = await snapshotter.dir(key);
+      await rmdir(target);
+      await rename(layer.dir, target);
+      createdSnapshot = await commitSnapshotOnce(snapshotter, chainId, key);
+    } catch (err) {
+      await snapshotter.remove(key).catch(() => {});
+      throw err;
+    }
+  }
+  return { diffId, chainId, size, createdSnapshot, createdBlob };
 }
 
 /** Commits the blob unless the store has it already (then the writer is dropped). True when this call stored it. */

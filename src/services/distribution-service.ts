@@ -1,11 +1,12 @@
 /**
  * Pull, push and login: the registry client (src/distribution) composed with the local image store.
- * Compressed layers are downloaded in parallel into the content store (verified, resumable), unpacked in
- * order by LocalImagesService.addImage and then dropped; pushes gzip layers on the fly and remember where
- * each layer already exists so the next push is a HEAD or a mount.
+ * Layers are downloaded in parallel (verified, resumable); gzip layers are decoded and applied on worker
+ * threads as they arrive, each into a directory of its own, and LocalImagesService.addImage moves them into
+ * snapshots in layer order; the uncompressed tar becomes the layer blob. Pushes gzip layers on the fly and
+ * remember where each layer already exists so the next push is a HEAD or a mount.
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { PassThrough, type Readable } from "node:stream";
 import { finished, pipeline } from "node:stream/promises";
@@ -50,11 +51,18 @@ export interface DistributionInspect {
 export interface PullOptions { platform?: string; allTags?: boolean; auth?: AuthConfig; signal?: AbortSignal }
 export interface PushOptions { tag?: string; auth?: AuthConfig; signal?: AbortSignal }
 
-interface Spooled { file: SpoolFile; done: Promise<void> }
+interface Spooled {
+  file: SpoolFile;
+  done: Promise<void>;
+  /** When the layer is applied on its worker as it downloads: the directory it is applied into. */
+  applied?: { dir: string };
+}
 
 interface Download {
   desc: Descriptor;
   id: string;                       // short id shown in progress
+  /** Apply the layer on its worker while it downloads, ahead of its parents (see #download). */
+  applyAhead: boolean;
   /** The spool the layer is downloaded into, once its download has started. */
   spool: Promise<Spooled>;
   start(): Promise<Spooled>;
@@ -261,15 +269,44 @@ export class DistributionService {
     const downloads = new Map<string, Download>();
     const queue: Download[] = [];
     const spoolDir = await this.#spoolDir();
-    const newDownload = (desc: Descriptor): Download => {
+    // Each layer is applied on its decode worker as it arrives, all in parallel, into a directory of its own;
+    // addImage then moves them into snapshots on their parents, in order. Only for gzip layers each appearing once:
+    // anything else is spooled and applied in order on this thread.
+    const present: boolean[] = [];
+    for (const [i, desc] of layers.entries()) present.push(await layerPresent(deps, chains[i]!, diffIds[i]!));
+    const snaps = this.#images.snapshotter;
+    // The trees are made beside the spool files and renamed into snapshots: one filesystem needed.
+    const sameFs = (await stat(spoolDir)).dev === (await stat(snaps.root)).dev;
+    const applyAhead = sameFs && new Set(layers.map((l) => l.digest)).size === layers.length && layers.every((l, i) => present[i] || GZIP_TYPES.has(l.mediaType));
+    const tempDirs: string[] = [];
+    // The parents' dirs of layer i, nearest first, once they are complete. No applied tree is moved into its
+    // snapshot before every layer is applied (see openLayer), so these stay valid while layer i reads them.
+    const lowersFor = async (i: number): Promise<string[]> => {
+      const dirs: string[] = [];
+      for (let k = i - 1; k >= 0; k--) {
+        const lower = downloads.get(layers[k]!.digest);
+        if (!lower) return [...dirs, await snaps.dir(chains[k]!), ...(await snaps.parentDirs(chains[k]!))];   // present, committed
+        const s = await lower.spool;
+        await s.done;
+        // Judged present at the start, removed since and fetched again in order: not a dir to apply onto.
+        if (!s.applied) throw new EngineError("conflict", `layer ${shortId(layers[k]!.digest)} was removed while the image was being pulled: pull again`);
+        dirs.push(s.applied.dir);
+      }
+      return dirs;
+    };
+    const allApplied = async () => {
+      for (const dl of downloads.values()) if (dl.applyAhead) await (await dl.spool).done;
+    };
+    const newDownload = (desc: Descriptor, ahead: boolean): Download => {
       let resolve!: (s: Spooled) => void;
       let reject!: (e: unknown) => void;
       const spool = new Promise<Spooled>((res, rej) => { resolve = res; reject = rej; });
       spool.catch(() => {});
       const dl: Download = {
-        desc, id: shortId(desc.digest), spool,
+        desc, id: shortId(desc.digest), spool, applyAhead: ahead,
         start: () => {
-          const p = this.#download(repo, dl, spoolDir, emit, ac.signal);
+          const i = layers.indexOf(desc);
+          const p = this.#download(repo, dl, spoolDir, emit, ac.signal, ahead ? { lowers: () => lowersFor(i), tempDirs } : undefined);
           p.then(resolve, reject);
           return p;
         },
@@ -279,16 +316,16 @@ export class DistributionService {
     };
     for (const [i, desc] of layers.entries()) {
       if (downloads.has(desc.digest)) continue;
-      if (await layerPresent(deps, chains[i]!, diffIds[i]!)) {
+      if (present[i]) {
         status(emit, shortId(desc.digest), "Already exists");
         continue;
       }
       status(emit, shortId(desc.digest), "Pulling fs layer");
-      queue.push(newDownload(desc));
+      queue.push(newDownload(desc, applyAhead));
     }
     const limit = Math.max(1, this.#config.maxConcurrentDownloads ?? 3);
     for (const dl of queue.slice(limit)) status(emit, dl.id, "Waiting");
-    // Downloads run ahead into spool files; extraction follows each one live, in layer order.
+    // Downloads run ahead (into spool files, or applied as they arrive); addImage takes them in layer order.
     const fetching = mapLimit(queue, limit, async (dl) => {
       const spool = await dl.start();
       await spool.done;
@@ -310,12 +347,23 @@ export class DistributionService {
           let dl = downloads.get(desc.digest);
           if (!dl) {
             // Judged present at the start but gone since: fetch it now.
-            dl = newDownload(desc);
+            dl = newDownload(desc, false);
             status(emit, dl.id, "Pulling fs layer");
             dl.start().catch(() => {});
           }
           const spool = await dl.spool;
           extracting = dl;
+          if (spool.applied) {
+            // Also keeps the commits' syncs from queueing behind the other layers' writes (measured: faster).
+            await allApplied();
+            // Applied as it downloaded; what is left is moving it under its parent.
+            emit({ status: "Extracting", progressDetail: { current: desc.size, total: desc.size }, id: dl.id });
+            return {
+              extracted: {
+                dir: spool.applied.dir, diffId: spool.file.digest!, size: spool.file.written, blobFile: spool.file.path,
+              },
+            };
+          }
           const counter = new ProgressCounter(emit, dl.id, "Extracting", desc.size, 0, 150, true);
           const src = spool.file.reader(ac.signal);
           src.once("error", (e) => counter.destroy(e));
@@ -336,6 +384,8 @@ export class DistributionService {
         await s?.done.catch(() => {});
         await s?.file.dispose();
       }
+      // Applied trees that were not moved into snapshots (a failure, a layer present after all).
+      for (const dir of tempDirs) await rm(dir, { recursive: true, force: true });
     }
     if (!ep.mirror) {
       const sources = await this.#layerSources();
@@ -351,11 +401,23 @@ export class DistributionService {
   }
 
   /**
-   * Start fetching one compressed layer: verified and resumed by fetchBlob, decompressed on the threadpool,
-   * spooled uncompressed. Resolves once the spool exists; `done` settles when the layer is fully there.
+   * Start fetching one compressed layer: verified and resumed by fetchBlob, decompressed (gzip: on a worker),
+   * spooled uncompressed and, with `ahead`, applied into a directory by that worker. Resolves once the spool
+   * exists; `done` settles when the layer is fully there (and applied).
    */
-  async #download(repo: RemoteRepository, dl: Download, spoolDir: string, emit: Emit, signal: AbortSignal): Promise<{ file: SpoolFile; done: Promise<void> }> {
+  async #download(
+    repo: RemoteRepository, dl: Download, spoolDir: string, emit: Emit, signal: AbortSignal,
+    ahead?: { lowers: () => Promise<string[]>; tempDirs: string[] },
+  ): Promise<Spooled> {
     const { desc, id } = dl;
+    let applied: Spooled["applied"];
+    if (ahead) {
+      // Not a snapshot yet (its parents may not be ones): the spool dir, swept at start, holds it until then.
+      const dir = join(spoolDir, `${randomBytes(8).toString("hex")}.fs`);
+      await mkdir(dir, { mode: 0o755 });
+      ahead.tempDirs.push(dir);
+      applied = { dir };
+    }
     const file = await SpoolFile.create(join(spoolDir, randomBytes(8).toString("hex")));
     let current = 0;
     let last = 0;
@@ -372,7 +434,11 @@ export class DistributionService {
     let done: Promise<void>;
     if (GZIP_TYPES.has(desc.mediaType)) {
       // Off the main thread: both digests and the gunzip run on a worker, which writes the spool itself.
-      done = this.#decoder.decode(fetched, { fd: file.fh.fd, digest: desc.digest, onWritten: (n) => file.wrote(n), signal }).then(({ diffId }) => {
+      done = this.#decoder.decode(fetched, {
+        fd: file.fh.fd, digest: desc.digest, onWritten: (n) => file.wrote(n), signal,
+        ...(applied && ahead ? { extract: { dir: applied.dir, lowers: ahead.lowers } } : {}),
+      }).then(({ diffId, size }) => {
+        file.wrote(size);
         progress();
         status(emit, id, "Verifying Checksum");
         status(emit, id, "Download complete");
@@ -390,7 +456,7 @@ export class DistributionService {
       });
     }
     done.catch(() => {});
-    return { file, done };
+    return { file, done, ...(applied ? { applied } : {}) };
   }
 
   /** Layers that are not gzip (zstd, plain, ...): decompressed here, fetchBlob verifying the digest. */

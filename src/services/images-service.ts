@@ -19,8 +19,8 @@ import type { CommitLayerOptions, ImageUsage, ImagesService, ResolvedImage } fro
 import type { EventSink } from "./events.js";
 import {
   applyChanges, chainIds, collectGarbage, decompressStream, ImageStore, Leases, LeaseGroup, newImageConfig,
-  resolveImageId, unpackLayer, adoptSnapshot, checkFilterKeys, boolFilter, labelsMatch, referenceMatches, parseTimestamp,
-  writeDockerArchive, readImageArchive, type ArchiveImage, type ImageRecord,
+  resolveImageId, unpackLayer, commitExtracted, adoptSnapshot, checkFilterKeys, boolFilter, labelsMatch, referenceMatches, parseTimestamp,
+  writeDockerArchive, readImageArchive, type ArchiveImage, type ExtractedLayer, type ImageRecord,
 } from "../images/index.js";
 
 const NO_USAGE: ImageUsage = { containersUsing: async () => [] };
@@ -491,7 +491,8 @@ export class LocalImagesService implements ImagesService {
   async addImage(opts: {
     config: Buffer;
     /** The layer as an uncompressed tar; with `file`, a file holding exactly those bytes (moved in as the blob). */
-    openLayer: (index: number, diffId: string) => Promise<Readable | { stream: Readable; file?: string; knownDiffId?: () => Digest | undefined }>;
+    /** Or a layer the caller already applied ahead of its parents (consumed on success, the caller's on failure). */
+    openLayer: (index: number, diffId: string) => Promise<Readable | { stream: Readable; file?: string; knownDiffId?: () => Digest | undefined } | { extracted: ExtractedLayer }>;
     refs?: string[];
     signal?: AbortSignal;
   }): Promise<string> {
@@ -513,6 +514,12 @@ export class LocalImagesService implements ImagesService {
         leases.add(chainId, diffId);
         if (!(await this.#layerPresent(chainId, diffId))) {
           const opened = await opts.openLayer(i, diffId);
+          if ("extracted" in opened) {
+            const r = await commitExtracted(this, opened.extracted, { parentChain: parent, expectedDiffId: diffId, leases, label: `invalid diffID for layer ${i}` });
+            if (r.createdBlob) made.push(r.diffId);
+            parent = chainId;
+            continue;
+          }
           const { stream, file, knownDiffId } = "stream" in opened ? opened : { stream: opened, file: undefined, knownDiffId: undefined };
           const r = await unpackLayer(this, stream, {
             ...(knownDiffId ? { knownDiffId } : {}),

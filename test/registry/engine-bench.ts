@@ -46,7 +46,7 @@ async function countingProxy(target: string): Promise<{ address: string; sent():
 }
 
 /** bench/img:v1 (5 random layers) and bench/img:v2 (v1 with its top layer replaced) as one docker-archive. */
-async function makeArchive(dir: string, layers: number, layerBytes: number): Promise<string> {
+export async function makeArchive(dir: string, layers: number, layerBytes: number): Promise<string> {
   const e = await openEngine();
   try {
     await makeRandomImage(e.images, "bench/img:v1", layers, layerBytes);

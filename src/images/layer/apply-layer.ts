@@ -25,11 +25,29 @@ export async function applyLayer(
     knownDigest?: () => Digest | undefined;
   } = {},
 ): Promise<{ diffId: Digest; size: number; tarSize: number }> {
-  const writer = new TreeWriter({
-    mode: "layer", root: targetDir, lowerDirs: opts.lowerDirs ?? [],
-    allowDevices: opts.allowDevices ?? true, ...(opts.signal ? { signal: opts.signal } : {}),
-  });
+  const { ex, finish } = layerExtract(targetDir, { lowerDirs: opts.lowerDirs ?? [], allowDevices: opts.allowDevices ?? true, ...(opts.signal ? { signal: opts.signal } : {}) });
   const digest = opts.knownDigest ? new ByteCount({ highWaterMark: 1 << 20 }) : new DigestStream({ highWaterMark: 1 << 20 });
+  await runPipeline(src, digest, ex, opts.signal);
+  const size = await finish();
+  const diffId = opts.knownDigest ? opts.knownDigest() : (digest as DigestStream).digest();
+  if (!diffId) throw new Error("layer source ended without the digest its producer promised");
+  return { diffId, size, tarSize: digest.bytes };
+}
+
+/**
+ * The writable end of a layer apply (applyLayer's contract, without the hashing): write the uncompressed tar
+ * into `ex`, and once it has finished call finish(), which does the deferred work and returns the layer's size.
+ * `lowerDirs` may be a function: it is then asked only if an entry needs the parents (a missing parent dir, a
+ * hard link to a parent's file), so a layer can be applied before its parents are complete.
+ */
+export function layerExtract(
+  targetDir: string,
+  opts: { lowerDirs: string[] | (() => Promise<string[]>); allowDevices: boolean; syncWrites?: boolean; signal?: AbortSignal },
+): { ex: tar.Extract; finish: () => Promise<number> } {
+  const writer = new TreeWriter({
+    mode: "layer", root: targetDir, lowerDirs: opts.lowerDirs, allowDevices: opts.allowDevices,
+    ...(opts.syncWrites ? { syncWrites: true } : {}), ...(opts.signal ? { signal: opts.signal } : {}),
+  });
   const ex = tar.extract();
   ex.on("entry", (hdr, stream, next) => {
     writer.entry(hdr as PaxHeaders, stream as unknown as AsyncIterable<Buffer>).then(() => next(), (err: Error) => {
@@ -37,11 +55,7 @@ export async function applyLayer(
       next(err);
     });
   });
-  await runPipeline(src, digest, ex, opts.signal);
-  await writer.finish();
-  const diffId = opts.knownDigest ? opts.knownDigest() : (digest as DigestStream).digest();
-  if (!diffId) throw new Error("layer source ended without the digest its producer promised");
-  return { diffId, size: writer.size, tarSize: digest.bytes };
+  return { ex, finish: async () => { await writer.finish(); return writer.size; } };
 }
 
 /** Counts what flows through (the tar's size when its digest is already known). */

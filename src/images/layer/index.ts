@@ -1,4 +1,4 @@
-export { applyLayer } from "./apply-layer.js";
+export { applyLayer, layerExtract } from "./apply-layer.js";
 export { decompressStream } from "./decompress-stream.js";
 export { packDiff } from "./pack-diff.js";
 export { listChanges } from "./list-changes.js";

@@ -20,8 +20,11 @@ export interface TreeWriterOptions {
   root: string;
   /** archive mode: the container path entries are relative to. */
   dirInRoot?: string;
-  lowerDirs?: string[];
+  /** The parent layers' dirs, nearest first; a function when they are still being written (asked only when needed). */
+  lowerDirs?: string[] | (() => Promise<string[]>);
   allowDevices?: boolean;
+  /** Write file data with synchronous calls (on a worker thread, where blocking is free and a threadpool hop is not). */
+  syncWrites?: boolean;
   noOverwriteDirNonDir?: boolean;
   owner?: { uid: number; gid: number };
   signal?: AbortSignal;
@@ -64,7 +67,7 @@ const isWhiteoutDevice = (st: Stats) => st.isCharacterDevice() && st.rdev === 0;
 /** Writes tar entries into a directory tree. Shared by applyLayer and extractArchive; see their contracts. */
 export class TreeWriter {
   readonly #o: TreeWriterOptions;
-  readonly #lowers: string[];
+  #lowers: string[] | (() => Promise<string[]>);
   readonly #knownDirs = new Map<string, string>();   // rel dir -> host dir, verified real directories
   readonly #dirTimes = new Map<string, Date>();
   readonly #xattrs = new Map<string, Xattrs>();
@@ -81,6 +84,11 @@ export class TreeWriter {
     this.#lowers = opts.lowerDirs ?? [];
     if (opts.mode === "layer") this.#knownDirs.set("", opts.root);
     this.#fresh = opts.mode === "layer" && readdirSync(opts.root).length === 0;
+  }
+
+  async #lowerDirs(): Promise<string[]> {
+    if (typeof this.#lowers === "function") this.#lowers = await this.#lowers();
+    return this.#lowers;
   }
 
   get #layer(): boolean {
@@ -168,7 +176,7 @@ export class TreeWriter {
       if (this.#knownDirs.has(prefix)) continue;
       const st = lstatOrNull(host);
       if (!st) {
-        this.#mkdirLikeLower(host, prefix);
+        await this.#mkdirLikeLower(host, prefix);
         this.#created.add(host);
       }
       else if (st.isSymbolicLink()) {
@@ -182,8 +190,8 @@ export class TreeWriter {
   }
 
   /** A missing parent takes the metadata of the same directory in a lower layer, as overlay copy-up would. */
-  #mkdirLikeLower(host: string, rel: string): void {
-    for (const lower of this.#lowers) {
+  async #mkdirLikeLower(host: string, rel: string): Promise<void> {
+    for (const lower of await this.#lowerDirs()) {
       const st = lstatOrNull(join(lower, rel));
       if (!st) continue;
       if (!st.isDirectory()) break;
@@ -226,7 +234,7 @@ export class TreeWriter {
       for await (const chunk of stream) {
         let off = 0;
         // Big chunks go to the threadpool so the main thread keeps parsing and hashing meanwhile.
-        while (off < chunk.length) off += chunk.length - off >= ASYNC_WRITE_MIN ? await writeAsync(fd, chunk, off) : writeSync(fd, chunk, off, chunk.length - off);
+        while (off < chunk.length) off += chunk.length - off >= ASYNC_WRITE_MIN && !this.#o.syncWrites ? await writeAsync(fd, chunk, off) : writeSync(fd, chunk, off, chunk.length - off);
       }
       const { uid, gid } = this.#ids(hdr);
       fchownSync(fd, uid, gid);
@@ -277,7 +285,7 @@ export class TreeWriter {
 
   /** A hard link to a file of a lower layer: copy the file up into this layer first, as overlay would. */
   async #copyUp(rel: string, dst: string, name: string): Promise<void> {
-    for (const lower of this.#lowers) {
+    for (const lower of await this.#lowerDirs()) {
       let host = lower;
       let blocked = false;
       const parts = rel.split("/");
