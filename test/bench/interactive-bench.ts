@@ -78,15 +78,9 @@ export async function interactiveBench(engine: Engine, runs: number): Promise<Re
   return f;
 }
 
-function apiGet(host: string, path: string): Promise<{ code: number; stderr: string }> {
-  return new Promise((resolve) => {
-    const req = request({ socketPath: host.replace(/^unix:\/\//, ""), path, method: "GET" }, (res) => {
-      res.resume();
-      res.on("end", () => resolve({ code: res.statusCode === 200 ? 0 : 1, stderr: `status ${res.statusCode}` }));
-    });
-    req.on("error", (err) => resolve({ code: 1, stderr: err.message }));
-    req.end();
-  });
+async function apiGet(host: string, path: string): Promise<{ code: number; stderr: string }> {
+  const r = await api(host, "GET", path).catch((err: Error) => ({ status: 0, body: err.message }));
+  return { code: r.status === 200 ? 0 : 1, stderr: `status ${r.status}` };
 }
 
 interface ApiReply { status: number; body: string }

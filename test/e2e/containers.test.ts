@@ -2,7 +2,7 @@ import { test, before, after, afterEach } from "node:test";
 import assert from "node:assert/strict";
 import { writeFile, readFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { startDaemon, makeBusyboxImage, run, type TestDaemon } from "../helpers/daemon.js";
+import { startDaemon, makeBusyboxImage, removeAllContainers, run, type TestDaemon } from "../helpers/daemon.js";
 import { eventually } from "../helpers/eventually.js";
 
 let d: TestDaemon;
@@ -11,11 +11,7 @@ before(async () => {
   await makeBusyboxImage(d);
 });
 after(async () => { await d?.stop(); });
-// One test's failure must not leave containers behind that fail a later one (prune, ps -aq) for a reason of its own.
-afterEach(async () => {
-  const ids = (await d.docker(["ps", "-aq"])).stdout.split("\n").filter(Boolean);
-  if (ids.length > 0) await d.docker(["rm", "-f", ...ids]);
-});
+afterEach(() => removeAllContainers(d));
 
 /** Waits until the container's log has the line its command prints once its signal trap is in place. */
 const logged = (ref: string, line: string) =>

@@ -2,7 +2,7 @@ import { test, before, after, afterEach } from "node:test";
 import assert from "node:assert/strict";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { startDaemon, makeBusyboxImage, type TestDaemon } from "../helpers/daemon.js";
+import { startDaemon, makeBusyboxImage, removeAllContainers, type TestDaemon } from "../helpers/daemon.js";
 
 interface HealthJson { Status: string; FailingStreak: number; Log: { Start: string; End: string; ExitCode: number; Output: string }[] }
 interface Inspected { Id: string; RestartCount: number; State: { Status: string; Pid: number; ExitCode: number; StartedAt: string; Health?: HealthJson }; Config: { Healthcheck?: { Test?: string[] } }; HostConfig: Record<string, unknown> }
@@ -13,11 +13,7 @@ before(async () => {
   await makeBusyboxImage(d);
 });
 after(async () => { await d?.stop(); });
-// One test's failure must not leave containers that fail the next one for a reason of its own.
-afterEach(async () => {
-  const ids = (await d.docker(["ps", "-aq"])).stdout.split("\n").filter(Boolean);
-  if (ids.length > 0) await d.docker(["rm", "-f", ...ids]);
-});
+afterEach(() => removeAllContainers(d));
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // sh as pid 1 ignores SIGTERM unless it traps it; the loop keeps stops quick.

@@ -14,6 +14,12 @@ export const BERTHD = join(REPO, "bin/berthd");
 
 export interface RunResult { code: number; stdout: string; stderr: string }
 
+/** Remove every container of the daemon: between tests that share one, so a failure cannot fail the next test too. */
+export async function removeAllContainers(d: TestDaemon): Promise<void> {
+  const ids = (await d.docker(["ps", "-aq"])).stdout.split("\n").filter(Boolean);
+  if (ids.length > 0) await d.docker(["rm", "-f", ...ids]);
+}
+
 export interface TestDaemon {
   root: string;        // temp dir holding data/, exec/ and the socket
   dataRoot: string;
