@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import { cancelled, dataLoss, isKind, type ErrorKind } from "../errdefs/index.js";
 import type { Logger } from "../util/index.js";
+import type { RemoteSource } from "./layer-decoder.js";
 import { RegistryError } from "./registry-client.js";
 import type { RemoteRepository } from "./remote-repository.js";
 
@@ -88,4 +89,41 @@ export function fetchBlob(repo: RemoteRepository, digest: string, opts: BlobFetc
     }
   }
   return Readable.from(chunks(), { objectMode: false, highWaterMark: 1 << 20 });
+}
+
+/**
+ * The same blob, for a decode worker that downloads it itself (LayerDecoder.decodeRemote), with fetchBlob's
+ * rules: a broken or stalled transfer resumes from where it stopped, up to `attempts` times with the same
+ * waits; any other answer than the bytes goes through the registry client, which refreshes a token or
+ * says what the registry meant.
+ */
+export function remoteBlob(repo: RemoteRepository, digest: string, opts: Omit<BlobFetchOptions, "verify" | "onData"> & { onData?: (total: number) => void }): RemoteSource {
+  const { signal } = opts;
+  const attempts = opts.attempts ?? 5;
+  const backoff = opts.backoffMs ?? ((n: number) => n * 1000);
+  let broken = 0;
+  let refused = 0;
+  return {
+    size: opts.size,
+    request: () => repo.blobRequest(digest, signal),
+    async refused(offset, status) {
+      // Asked by the client, which retries 5xx and answers a 401 with a fresh token; its error is the one to give.
+      const { res } = await repo.openBlob(digest, offset, signal);
+      res.destroy();
+      if (++refused >= attempts) throw new RegistryError("unavailable", `downloading ${digest}: the registry answered ${status}`, status);
+    },
+    async broken(offset, err) {
+      if (signal?.aborted) throw cancelled();
+      if (++broken >= attempts) throw new RegistryError("unavailable", err.message, 0, [], { cause: err });
+      const wait = backoff(broken);
+      opts.logger?.info("blob download failed, resuming", { digest, offset, attempt: broken, err });
+      opts.onRetry?.(broken, Math.round(wait / 1000), err);
+      await new Promise<void>((resolve, reject) => {
+        const t = setTimeout(() => { signal?.removeEventListener("abort", onAbort); resolve(); }, wait);
+        const onAbort = () => { clearTimeout(t); reject(cancelled()); };
+        signal?.addEventListener("abort", onAbort, { once: true });
+      });
+    },
+    ...(opts.onData ? { onData: opts.onData } : {}),
+  };
 }

@@ -11,6 +11,6 @@ export {
 } from "./registry-endpoints.js";
 export { RemoteRepository, MANIFEST_ACCEPT, type FetchedManifest } from "./remote-repository.js";
 export { parseWwwAuthenticate, type Challenge } from "./www-authenticate.js";
-export { fetchBlob, type BlobFetchOptions } from "./blob-fetch.js";
+export { fetchBlob, remoteBlob, type BlobFetchOptions } from "./blob-fetch.js";
 export { SpoolFile } from "./spool-file.js";
-export { LayerDecoder, type DecodeOptions } from "./layer-decoder.js";
+export { LayerDecoder, type DecodeOptions, type RemoteSource } from "./layer-decoder.js";

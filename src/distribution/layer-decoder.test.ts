@@ -2,13 +2,15 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { mkdtemp, open, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
 import { isKind } from "../errdefs/index.js";
-import { LayerDecoder } from "./layer-decoder.js";
+import { LayerDecoder, type RemoteSource } from "./layer-decoder.js";
 
 const dir = await mkdtemp(join(tmpdir(), "berth-decoder-"));
 after(() => rm(dir, { recursive: true, force: true }));
@@ -135,5 +137,62 @@ test("with extract: the tar is applied into the dir on the worker, the parents' 
     await assert.rejects(decoder.decode(chunked(corrupt, 1000), { fd: fh.fd, digest: sha(junk), extract }), (e) => isKind(e, "data-loss"));
   } finally {
     await fh.close();
+  }
+});
+
+test("decodeRemote: the worker downloads the blob itself and resumes a broken transfer, also from a server that ignores Range", async () => {
+  const plain = randomBytes(3 << 20);
+  const gz = gzipSync(plain);
+  const ranges: (string | undefined)[] = [];
+  const server = createServer((req, res) => {
+    ranges.push(req.headers.range);
+    res.writeHead(200, { "Content-Length": gz.length });
+    // The first answer breaks off half way; the second ignores the Range and sends it all again.
+    if (ranges.length === 1) res.write(gz.subarray(0, gz.length >> 1), () => setTimeout(() => res.destroy(), 20));
+    else res.end(gz);
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/blob`;
+  const path = join(dir, randomBytes(4).toString("hex"));
+  const fh = await open(path, "w+");
+  try {
+    const broken: number[] = [];
+    let total = 0;
+    const src: RemoteSource = {
+      size: gz.length,
+      request: async () => ({ url, headers: {}, rejectUnauthorized: true, idleTimeoutMs: 5000 }),
+      refused: async (_o, status) => { throw new Error(`refused ${status}`); },
+      broken: async (offset) => { broken.push(offset); },
+      onData: (n) => { total = n; },
+    };
+    const r = await new LayerDecoder(1).decodeRemote(src, { fd: fh.fd, digest: sha(gz) });
+    assert.equal(r.diffId, sha(plain));
+    assert.deepEqual(await readFile(path), plain);
+    assert.equal(broken.length, 1);
+    assert.ok(broken[0]! > 0 && broken[0]! < gz.length, `broke at ${broken[0]}`);
+    assert.deepEqual(ranges, [undefined, `bytes=${broken[0]}-`]);
+    assert.equal(total, gz.length);
+  } finally {
+    await fh.close();
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+});
+
+test("decodeRemote: an answer that is not the blob goes to the source, whose error fails the decode", async () => {
+  const server = createServer((_req, res) => { res.writeHead(404).end(); });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/blob`;
+  const fh = await open(join(dir, randomBytes(4).toString("hex")), "w+");
+  try {
+    const src: RemoteSource = {
+      size: 10,
+      request: async () => ({ url, headers: {}, rejectUnauthorized: true, idleTimeoutMs: 5000 }),
+      refused: async (_o, status) => { throw new Error(`refused ${status}`); },
+      broken: async () => { throw new Error("not expected"); },
+    };
+    await assert.rejects(new LayerDecoder(1).decodeRemote(src, { fd: fh.fd, digest: `sha256:${"0".repeat(64)}` }), /refused 404/);
+  } finally {
+    await fh.close();
+    await new Promise<void>((r) => server.close(() => r()));
   }
 });

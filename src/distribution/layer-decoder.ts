@@ -2,10 +2,12 @@ import type { Readable } from "node:stream";
 import { Worker } from "node:worker_threads";
 import { cancelled, EngineError, systemError, type ErrorKind } from "../errdefs/index.js";
 import type { Digest } from "../util/index.js";
+import type { DirectRequest } from "./direct-get.js";
 
 export type ToWorker =
   | { t: "start"; fd: number; digest: string; extract?: { dir: string } }
   | { t: "chunk"; buf: ArrayBuffer }
+  | { t: "fetch"; req: DirectRequest; offset: number; size: number }
   | { t: "end" }
   | { t: "lowers"; dirs: string[] };
 
@@ -13,6 +15,9 @@ export type FromWorker =
   | { t: "ack"; bytes: number }
   | { t: "lowers" }
   | { t: "written"; total: number }
+  | { t: "got"; total: number }
+  | { t: "broken"; offset: number; message: string }
+  | { t: "refused"; offset: number; status: number }
   | { t: "done"; diffId: Digest; size: number }
   | { t: "error"; kind: ErrorKind; message: string };
 
@@ -31,6 +36,20 @@ export interface DecodeOptions {
    * parent layers' dirs, nearest first, once they are complete; it is asked only if an entry needs them.
    */
   extract?: { dir: string; lowers: () => Promise<string[]> };
+}
+
+/** A blob the worker downloads itself; what to do when that does not go to plan is the caller's. */
+export interface RemoteSource {
+  /** Compressed bytes in the blob. */
+  size: number;
+  /** An authorized GET of the blob (from byte `offset`: the worker adds the Range). */
+  request(): Promise<DirectRequest>;
+  /** The GET was answered with another status: explain it (reject), or resolve once asking again may work. */
+  refused(offset: number, status: number): Promise<void>;
+  /** The transfer broke at `offset`: resolve to resume it from there (after a wait), or reject to give up. */
+  broken(offset: number, err: Error): Promise<void>;
+  /** The total of compressed bytes received so far (progress). */
+  onData?: (total: number) => void;
 }
 
 const WORKER_URL = new URL("./layer-decode-worker.js", import.meta.url);
@@ -64,6 +83,62 @@ export class LayerDecoder {
     w.unref();
     if (this.#idle.length < this.maxIdle) this.#idle.push(w);
     else void w.terminate();
+  }
+
+  /**
+   * As decode, but the worker downloads the compressed bytes itself (the main thread does not touch them),
+   * resuming from where a transfer broke when `src` says so.
+   */
+  decodeRemote(src: RemoteSource, opts: Omit<DecodeOptions, "maxInFlight">): Promise<{ diffId: Digest; size: number }> {
+    const { signal } = opts;
+    if (signal?.aborted) return Promise.reject(cancelled());
+    const w = this.#take();
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const cleanup = () => {
+        w.off("message", onMessage);
+        w.off("error", onError);
+        w.off("exit", onExit);
+        signal?.removeEventListener("abort", onAbort);
+      };
+      const fail = (err: Error) => {
+        if (settled) return;
+        settled = true;
+        cleanup();
+        // Settle only once the worker has stopped, so it cannot write to fd after the caller closes it.
+        w.terminate().then(() => reject(err), () => reject(err));
+      };
+      const fetchFrom = (offset: number) => {
+        src.request().then((req) => { if (!settled) w.postMessage({ t: "fetch", req, offset, size: src.size } satisfies ToWorker); }, fail);
+      };
+      const onAbort = () => fail(cancelled());
+      const onMessage = (m: FromWorker) => {
+        if (settled) return;
+        if (m.t === "got") src.onData?.(m.total);
+        else if (m.t === "refused") src.refused(m.offset, m.status).then(() => fetchFrom(m.offset), fail);
+        else if (m.t === "broken") src.broken(m.offset, new Error(m.message)).then(() => fetchFrom(m.offset), fail);
+        else if (m.t === "lowers") {
+          opts.extract!.lowers().then((dirs) => { if (!settled) w.postMessage({ t: "lowers", dirs } satisfies ToWorker); }, (e: Error) => fail(e));
+        } else if (m.t === "written") {
+          opts.onWritten?.(m.total);
+        } else if (m.t === "done") {
+          settled = true;
+          cleanup();
+          this.#give(w);
+          resolve({ diffId: m.diffId, size: m.size });
+        } else if (m.t === "error") {
+          fail(new EngineError(m.kind, m.message));
+        }
+      };
+      const onError = (e: Error) => fail(systemError(`layer decoder thread failed: ${e.message}`, { cause: e }));
+      const onExit = (code: number) => fail(systemError(`layer decoder thread exited (code ${code})`));
+      w.on("message", onMessage);
+      w.on("error", onError);
+      w.on("exit", onExit);
+      signal?.addEventListener("abort", onAbort, { once: true });
+      w.postMessage({ t: "start", fd: opts.fd, digest: opts.digest, ...(opts.extract ? { extract: { dir: opts.extract.dir } } : {}) } satisfies ToWorker);
+      fetchFrom(0);
+    });
   }
 
   /**
@@ -120,7 +195,7 @@ export class LayerDecoder {
           cleanup();
           this.#give(w);
           resolve({ diffId: m.diffId, size: m.size });
-        } else {
+        } else if (m.t === "error") {
           fail(new EngineError(m.kind, m.message));
         }
       };

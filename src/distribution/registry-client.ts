@@ -5,6 +5,7 @@ import { pipeline } from "node:stream/promises";
 import { cancelled, EngineError, type ErrorKind } from "../errdefs/index.js";
 import type { Logger } from "../util/index.js";
 import { hasCredentials, type AuthConfig } from "./auth-config.js";
+import type { DirectRequest } from "./direct-get.js";
 import { isInsecureRegistry, type RegistryEndpoint } from "./registry-endpoints.js";
 import { parseWwwAuthenticate, type Challenge } from "./www-authenticate.js";
 
@@ -169,6 +170,21 @@ export class RegistryClient {
       }
     }
     throw wrapNetworkError(lastErr, this.endpoint.host);
+  }
+
+  /**
+   * A GET of `path` with the auth header this client would send now, for another thread to send (a layer's
+   * bytes read on its decode worker). A refusal goes back through request(), which refreshes the token.
+   */
+  async directRequest(o: { path: string; repo: string; signal?: AbortSignal }): Promise<DirectRequest> {
+    const authorization = await this.#authHeader([scopeFor(o.repo, ["pull"])], o.signal);
+    const url = new URL(`${this.baseUrl}${o.path}`);
+    return {
+      url: url.toString(),
+      headers: { "User-Agent": this.#opts.userAgent ?? "berth", ...(authorization ? { Authorization: authorization } : {}) },
+      rejectUnauthorized: this.#agentFor(url) !== insecureHttpsAgent,
+      idleTimeoutMs: this.#opts.idleTimeoutMs ?? 30_000,
+    };
   }
 
   async #authorized(o: RequestOptions, canResend: boolean): Promise<IncomingMessage> {

@@ -3,6 +3,7 @@ import type { Readable } from "node:stream";
 import { dataLoss, invalidArgument, notFound } from "../errdefs/index.js";
 import { MediaType } from "../spec/oci-image.js";
 import { sha256, type Digest } from "../util/index.js";
+import type { DirectRequest } from "./direct-get.js";
 import { RegistryError, type RegistryClient } from "./registry-client.js";
 
 export const MANIFEST_ACCEPT = [
@@ -90,6 +91,11 @@ export class RemoteRepository {
       if (err instanceof RegistryError && err.status === 404) throw notFound(`blob ${digest} not found in ${this.displayName}: ${err.message}`);
       throw err;
     }
+  }
+
+  /** The GET of a blob, authorized, for a decode worker to send itself (see RegistryClient.directRequest). */
+  blobRequest(digest: string, signal?: AbortSignal): Promise<DirectRequest> {
+    return this.client.directRequest({ path: `/v2/${this.name}/blobs/${digest}`, repo: this.name, ...(signal ? { signal } : {}) });
   }
 
   async readBlob(digest: Digest, max = 16 << 20, signal?: AbortSignal): Promise<Buffer> {

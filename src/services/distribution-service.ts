@@ -19,7 +19,7 @@ import { INDEX_MEDIA_TYPES, MANIFEST_MEDIA_TYPES, MediaType, type Descriptor, ty
 import { familiarString, formatReference, parseReference, referenceName, type ImageReference } from "../spec/reference.js";
 import { DigestStream, shortId, type Digest, type Logger } from "../util/index.js";
 import {
-  AdaptiveGzip, AsyncQueue, LayerDecoder, domainOfServer, fetchBlob, formatPlatform, hasCredentials, LayerSources, mapLimit,
+  AdaptiveGzip, AsyncQueue, LayerDecoder, domainOfServer, fetchBlob, remoteBlob, formatPlatform, hasCredentials, LayerSources, mapLimit,
   normalizeAuth, parsePlatform, ProgressCounter, registryEndpoints, RegistryClient, RegistryError, RemoteRepository,
   selectManifest, SpoolFile, status, type AuthConfig, type Emit, type RegistryEndpoint,
 } from "../distribution/index.js";
@@ -422,33 +422,41 @@ export class DistributionService {
     let current = 0;
     let last = 0;
     const progress = () => emit({ status: "Downloading", progressDetail: { current, total: desc.size }, id });
-    const fetched = fetchBlob(repo, desc.digest, {
-      size: desc.size, signal, logger: this.#logger, verify: !GZIP_TYPES.has(desc.mediaType),
-      onData: (n) => {
-        current += n;
-        if (Date.now() - last >= 150) { last = Date.now(); progress(); }
-      },
-      onRetry: (_n, waitS) => status(emit, id, `Retrying in ${waitS} second${waitS === 1 ? "" : "s"}`),
+    const fetchOpts = {
+      size: desc.size, signal, logger: this.#logger,
+      onRetry: (_n: number, waitS: number) => status(emit, id, `Retrying in ${waitS} second${waitS === 1 ? "" : "s"}`),
       ...(this.#config.retryBackoffMs !== undefined ? { backoffMs: () => this.#config.retryBackoffMs! } : {}),
-    });
+    };
     let done: Promise<void>;
     if (GZIP_TYPES.has(desc.mediaType)) {
-      // Off the main thread: both digests and the gunzip run on a worker, which writes the spool itself.
-      done = this.#decoder.decode(fetched, {
+      // Off the main thread: the worker reads the bytes off its own socket, takes both digests, gunzips and
+      // writes the spool (and applies the tar) itself.
+      const src = remoteBlob(repo, desc.digest, {
+        ...fetchOpts,
+        onData: (total) => {
+          current = total;
+          if (Date.now() - last >= 150) { last = Date.now(); progress(); }
+        },
+      });
+      done = this.#decoder.decodeRemote(src, {
         fd: file.fh.fd, digest: desc.digest, onWritten: (n) => file.wrote(n), signal,
         ...(applied && ahead ? { extract: { dir: applied.dir, lowers: ahead.lowers } } : {}),
       }).then(({ diffId, size }) => {
         file.wrote(size);
+        current = desc.size;
         progress();
         status(emit, id, "Verifying Checksum");
         status(emit, id, "Download complete");
         file.finish(diffId);
       }, (err: unknown) => {
-        fetched.destroy();
         file.fail(err as Error);
         throw signal.aborted ? cancelled() : err;
       });
     } else {
+      const fetched = fetchBlob(repo, desc.digest, { ...fetchOpts, onData: (n) => {
+        current += n;
+        if (Date.now() - last >= 150) { last = Date.now(); progress(); }
+      } });
       done = this.#decodeHere(fetched, file, desc.mediaType, signal, () => {
         progress();
         status(emit, id, "Verifying Checksum");

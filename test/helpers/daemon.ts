@@ -69,7 +69,7 @@ export async function startDaemon(opts: { args?: string[] } = {}): Promise<TestD
   let proc!: ChildProcess;
 
   const launch = async () => {
-    proc = spawn(process.execPath, [BERTHD, "--data-root", dataRoot, "--exec-root", execRoot, "--host", host,
+    proc = spawn(process.execPath, [...nodeArgs(), BERTHD, "--data-root", dataRoot, "--exec-root", execRoot, "--host", host,
       "--config", join(root, "daemon.json"), ...(opts.args ?? [])], { stdio: ["ignore", "pipe", "pipe"] });
     proc.stdout!.on("data", (d) => { output += d; });
     proc.stderr!.on("data", (d) => { output += d; });
@@ -191,4 +191,9 @@ export async function makeBusyboxImage(d: TestDaemon, ref = "busybox:latest"): P
   const res = await d.docker(["import", "--change", 'CMD ["sh"]', tarPath, ref]);
   if (res.code !== 0) throw new Error(`docker import failed: ${res.stderr}\n${d.logs()}`);
   return res.stdout.trim();
+}
+
+/** Extra node flags for the daemon under test (BERTHD_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/p"), for profiling a bench. */
+function nodeArgs(): string[] {
+  return (process.env.BERTHD_NODE_ARGS ?? "").split(" ").filter(Boolean);
 }

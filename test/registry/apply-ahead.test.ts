@@ -14,7 +14,7 @@ import type { Readable } from "node:stream";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { pack } from "tar-stream";
 import { serveRegistry, type RunningRegistry } from "../../src/registry/index.js";
-import { LayerDecoder, type DecodeOptions } from "../../src/distribution/index.js";
+import { LayerDecoder, type DecodeOptions, type RemoteSource } from "../../src/distribution/index.js";
 import { chainIds } from "../../src/images/index.js";
 import { DistributionService } from "../../src/services/distribution-service.js";
 import { LocalImagesService } from "../../src/services/images-service.js";
@@ -105,9 +105,9 @@ test("layers applied ahead of their parents make the same trees as an in-order a
   try {
     const ahead: boolean[] = [];
     class Spy extends LayerDecoder {
-      override decode(src: Readable, opts: DecodeOptions) {
+      override decodeRemote(src: RemoteSource, opts: Omit<DecodeOptions, "maxInFlight">) {
         ahead.push(opts.extract !== undefined);
-        return super.decode(src, opts);
+        return super.decodeRemote(src, opts);
       }
     }
     const dist = new DistributionService({ images: b.images, content: b.images.content, logger: quiet, config: {}, decoder: new Spy() });

@@ -326,7 +326,7 @@ test("htpasswd and token auth: login, refused credentials, push and pull with cr
 test("a decode worker that dies mid-layer fails the pull cleanly: nothing left", async () => {
   const c = await openEngine();
   const file = join(c.dataRoot, "crash-worker.mjs");
-  await writeFile(file, `import { parentPort } from "node:worker_threads";\nparentPort.on("message", (m) => { if (m.t === "chunk") process.exit(3); });\n`);
+  await writeFile(file, `import { parentPort } from "node:worker_threads";\nparentPort.on("message", (m) => { if (m.t === "fetch") process.exit(3); });\n`);
   try {
     const dist = new DistributionService({ images: c.images, content: c.images.content, logger: quiet, config: {}, decoder: new LayerDecoder(1, pathToFileURL(file)) });
     await assert.rejects(collect(dist.pull(`${reg.address}/team/app:v1`)), /layer decoder thread exited \(code 3\)/);
