@@ -6,7 +6,7 @@
  * registry client having authorized the request), and the main thread moves nothing. Protocol in layer-decoder.ts.
  */
 import { createHash, type Hash } from "node:crypto";
-import { fdatasyncSync, writeSync } from "node:fs";
+import { fdatasync, fdatasyncSync, writeSync } from "node:fs";
 import type { IncomingMessage } from "node:http";
 import { Readable, Transform, Writable, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -38,12 +38,25 @@ interface Job {
   taken: (bytes: number) => void;
   /** The worker downloads the bytes itself ("fetch"), rather than being sent them. */
   remote: boolean;
+  /** Bytes of the spool handed to an fdatasync so far, and the one running. */
+  flushedTo: number;
+  flushing: Promise<void> | null;
   finish: (() => Promise<number>) | null;
 }
 
 /** Compressed bytes in the pipeline's queue before the worker's own download pauses. */
 const IN_FLIGHT = 8 << 20;
 const COALESCE = 1 << 20;
+/**
+ * The spool becomes a blob, which must be on disk before it is visible. Flushing it as it grows, on the
+ * thread pool, spreads the disk writes over the download instead of queueing them all at its end.
+ */
+const FLUSH_EVERY = 16 << 20;
+
+function flushAhead(j: Job): void {
+  j.flushedTo = j.written;
+  j.flushing = new Promise<void>((resolve) => fdatasync(j.fd, () => { j.flushing = null; resolve(); }));
+}
 let job: Job | null = null;
 /** The response the worker reads the current job from, when it downloads the layer itself. */
 let download: IncomingMessage | null = null;
@@ -69,7 +82,7 @@ function start(m: Extract<ToWorker, { t: "start" }>): void {
   const feed = new Readable({ read() {}, highWaterMark: 1 << 20 });
   const j: Job = {
     digest: m.digest, fd: m.fd, packed: createHash("sha256"), plain: createHash("sha256"), feed,
-    ran: Promise.resolve(null), draining: false, failed: null, written: 0, unacked: 0, finish: null, remote: false,
+    ran: Promise.resolve(null), draining: false, failed: null, written: 0, unacked: 0, finish: null, remote: false, flushedTo: 0, flushing: null,
     // Acknowledged once taken into the pipeline, so the sender's in-flight window follows its pace.
     taken: (bytes) => {
       j.unacked -= bytes;
@@ -94,6 +107,7 @@ function start(m: Extract<ToWorker, { t: "start" }>): void {
         return;
       }
       j.written += c.length;
+      if (j.written - j.flushedTo >= FLUSH_EVERY && !j.flushing) flushAhead(j);
       // Only a spool read while it is written needs to hear of each chunk; an applied layer is read by no one.
       if (!extracting) post({ t: "written", total: j.written });
       cb(null, c);
@@ -143,6 +157,7 @@ async function end(j: Job): Promise<void> {
   }
   try {
     if (j.finish) await j.finish();
+    await j.flushing;
     // The file becomes a blob, which must be on disk before it is visible: flushing it here, while other
     // layers still download, keeps that wait off the in-order commits at the end of the pull.
     fdatasyncSync(j.fd);
@@ -189,7 +204,7 @@ async function fetchInto(j: Job, m: Extract<ToWorker, { t: "fetch" }>): Promise<
   download = res;
   let skip = res.statusCode === 206 ? 0 : m.offset;   // a registry that ignored Range sends it all again
   let received = m.offset;
-  let reported = received;
+  let reported = 0;
   let over = false;
   // Sockets deliver 64 KiB at a time; the gunzip and hash take 1 MiB, 16x fewer round trips to zlib's threads.
   let pending: Buffer[] = [];
@@ -229,8 +244,10 @@ async function fetchInto(j: Job, m: Extract<ToWorker, { t: "fetch" }>): Promise<
       flush();
       if (j.unacked >= IN_FLIGHT) res.pause();
     }
-    if (received - reported >= 1 << 20 || received === m.size) {
-      reported = received;
+    // Progress is shown every 150 ms at most; a message per chunk would cost more than it shows.
+    const now = Date.now();
+    if (now - reported >= 100 || received === m.size) {
+      reported = now;
       post({ t: "got", total: received });
     }
   });
