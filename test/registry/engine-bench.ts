@@ -4,6 +4,7 @@
  * on loopback, a one-layer change pushed again (bytes counted on the wire by a proxy), then removed and pulled
  * back into an empty store. Run alone: node dist/test/registry/engine-bench.js
  */
+import { execFile } from "node:child_process";
 import { createWriteStream, existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { connect, createServer, type AddressInfo, type Server, type Socket } from "node:net";
@@ -11,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { startBerth, startDockerd, type Engine } from "../bench/engines.js";
 import { makeRandomImage, openEngine, startDockerRegistry } from "./fixtures.js";
 
@@ -101,6 +103,8 @@ async function prepare(engine: Engine, archive: string, reg: { address: string }
  * (a JS relay in this process) is only for the bytes of the second push, and would cap both engines' pulls.
  */
 async function pullOnce(t: Target, log: (s: string) => void): Promise<void> {
+  // The other engine's pull left hundreds of MB for the kernel to write back: flushed first, not charged to this one.
+  await promisify(execFile)("sync");
   const s = await timed(t.engine, ["pull", "-q", t.direct]);
   t.pullS.push(s);
   log(`${t.engine.name}: pull ${s.toFixed(2)} s`);
