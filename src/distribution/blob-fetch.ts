@@ -80,11 +80,7 @@ export function fetchBlob(repo: RemoteRepository, digest: string, opts: BlobFetc
         const wait = backoff(attempt);
         opts.logger?.info("blob download failed, resuming", { digest, offset, attempt, err });
         opts.onRetry?.(attempt, Math.round(wait / 1000), err);
-        await new Promise<void>((resolve, reject) => {
-          const t = setTimeout(() => { signal?.removeEventListener("abort", onAbort); resolve(); }, wait);
-          const onAbort = () => { clearTimeout(t); reject(cancelled()); };
-          signal?.addEventListener("abort", onAbort, { once: true });
-        });
+        await waitUnlessAborted(wait, signal);
       }
     }
   }
@@ -118,12 +114,17 @@ export function remoteBlob(repo: RemoteRepository, digest: string, opts: Omit<Bl
       const wait = backoff(broken);
       opts.logger?.info("blob download failed, resuming", { digest, offset, attempt: broken, err });
       opts.onRetry?.(broken, Math.round(wait / 1000), err);
-      await new Promise<void>((resolve, reject) => {
-        const t = setTimeout(() => { signal?.removeEventListener("abort", onAbort); resolve(); }, wait);
-        const onAbort = () => { clearTimeout(t); reject(cancelled()); };
-        signal?.addEventListener("abort", onAbort, { once: true });
-      });
+      await waitUnlessAborted(wait, signal);
     },
     ...(opts.onData ? { onData: opts.onData } : {}),
   };
+}
+
+/** The wait before a retry; rejects with cancelled as soon as the signal aborts. */
+function waitUnlessAborted(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => { signal?.removeEventListener("abort", onAbort); resolve(); }, ms);
+    const onAbort = () => { clearTimeout(t); reject(cancelled()); };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
 }

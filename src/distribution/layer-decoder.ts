@@ -90,54 +90,19 @@ export class LayerDecoder {
    * resuming from where a transfer broke when `src` says so.
    */
   decodeRemote(src: RemoteSource, opts: Omit<DecodeOptions, "maxInFlight">): Promise<{ diffId: Digest; size: number }> {
-    const { signal } = opts;
-    if (signal?.aborted) return Promise.reject(cancelled());
-    const w = this.#take();
-    return new Promise((resolve, reject) => {
-      let settled = false;
-      const cleanup = () => {
-        w.off("message", onMessage);
-        w.off("error", onError);
-        w.off("exit", onExit);
-        signal?.removeEventListener("abort", onAbort);
-      };
-      const fail = (err: Error) => {
-        if (settled) return;
-        settled = true;
-        cleanup();
-        // Settle only once the worker has stopped, so it cannot write to fd after the caller closes it.
-        w.terminate().then(() => reject(err), () => reject(err));
-      };
+    return this.#session(opts, (w, s) => {
       const fetchFrom = (offset: number) => {
-        src.request().then((req) => { if (!settled) w.postMessage({ t: "fetch", req, offset, size: src.size } satisfies ToWorker); }, fail);
+        src.request().then((req) => { if (!s.settled()) w.postMessage({ t: "fetch", req, offset, size: src.size } satisfies ToWorker); }, s.fail);
       };
-      const onAbort = () => fail(cancelled());
-      const onMessage = (m: FromWorker) => {
-        if (settled) return;
-        if (m.t === "got") src.onData?.(m.total);
-        else if (m.t === "refused") src.refused(m.offset, m.status).then(() => fetchFrom(m.offset), fail);
-        else if (m.t === "broken") src.broken(m.offset, new Error(m.message)).then(() => fetchFrom(m.offset), fail);
-        else if (m.t === "lowers") {
-          opts.extract!.lowers().then((dirs) => { if (!settled) w.postMessage({ t: "lowers", dirs } satisfies ToWorker); }, (e: Error) => fail(e));
-        } else if (m.t === "written") {
-          opts.onWritten?.(m.total);
-        } else if (m.t === "done") {
-          settled = true;
-          cleanup();
-          this.#give(w);
-          resolve({ diffId: m.diffId, size: m.size });
-        } else if (m.t === "error") {
-          fail(new EngineError(m.kind, m.message));
-        }
-      };
-      const onError = (e: Error) => fail(systemError(`layer decoder thread failed: ${e.message}`, { cause: e }));
-      const onExit = (code: number) => fail(systemError(`layer decoder thread exited (code ${code})`));
-      w.on("message", onMessage);
-      w.on("error", onError);
-      w.on("exit", onExit);
-      signal?.addEventListener("abort", onAbort, { once: true });
-      w.postMessage({ t: "start", fd: opts.fd, digest: opts.digest, ...(opts.extract ? { extract: { dir: opts.extract.dir } } : {}) } satisfies ToWorker);
       fetchFrom(0);
+      return {
+        onMessage: (m) => {
+          if (m.t === "got") src.onData?.(m.total);
+          else if (m.t === "refused") src.refused(m.offset, m.status).then(() => fetchFrom(m.offset), s.fail);
+          else if (m.t === "broken") src.broken(m.offset, new Error(m.message)).then(() => fetchFrom(m.offset), s.fail);
+        },
+        detach: () => {},
+      };
     });
   }
 
@@ -149,30 +114,8 @@ export class LayerDecoder {
    */
   decode(src: Readable, opts: DecodeOptions): Promise<{ diffId: Digest; size: number }> {
     const maxInFlight = opts.maxInFlight ?? IN_FLIGHT;
-    const { signal } = opts;
-    if (signal?.aborted) return Promise.reject(cancelled());
-    const w = this.#take();
-    return new Promise((resolve, reject) => {
+    return this.#session(opts, (w, s) => {
       let inFlight = 0;
-      let settled = false;
-      const cleanup = () => {
-        w.off("message", onMessage);
-        w.off("error", onError);
-        w.off("exit", onExit);
-        src.off("data", onData);
-        src.off("end", onEnd);
-        src.off("error", fail);
-        signal?.removeEventListener("abort", onAbort);
-      };
-      const fail = (err: Error) => {
-        if (settled) return;
-        settled = true;
-        cleanup();
-        src.destroy();
-        // Settle only once the worker has stopped, so it cannot write to fd after the caller closes it.
-        w.terminate().then(() => reject(err), () => reject(err));
-      };
-      const onAbort = () => fail(cancelled());
       const onData = (chunk: Buffer) => {
         const own = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && chunk.buffer instanceof ArrayBuffer;
         const ab = own ? chunk.buffer as ArrayBuffer : chunk.buffer.slice(chunk.byteOffset, chunk.byteOffset + chunk.byteLength) as ArrayBuffer;
@@ -181,22 +124,70 @@ export class LayerDecoder {
         if (inFlight >= maxInFlight) src.pause();
       };
       const onEnd = () => w.postMessage({ t: "end" } satisfies ToWorker);
-      const onMessage = (m: FromWorker) => {
-        if (settled) return;
-        if (m.t === "ack") {
+      src.on("data", onData);
+      src.once("end", onEnd);
+      src.once("error", s.fail);
+      return {
+        onMessage: (m) => {
+          if (m.t !== "ack") return;
           inFlight -= m.bytes;
           if (inFlight < maxInFlight && src.isPaused()) src.resume();
-        } else if (m.t === "lowers") {
-          opts.extract!.lowers().then((dirs) => { if (!settled) w.postMessage({ t: "lowers", dirs } satisfies ToWorker); }, (e: Error) => fail(e));
+        },
+        detach: (failed) => {
+          src.off("data", onData);
+          src.off("end", onEnd);
+          src.off("error", s.fail);
+          if (failed) src.destroy();
+        },
+      };
+    });
+  }
+
+  /**
+   * One layer on one worker: the protocol both sources share (start, parents' dirs, progress, the verdict, a
+   * worker that fails, abort). `feed` starts the bytes flowing and handles its own messages; `detach` is called
+   * once, as the decode settles.
+   */
+  #session(
+    opts: Omit<DecodeOptions, "maxInFlight">,
+    feed: (w: Worker, s: { fail: (err: Error) => void; settled: () => boolean }) => { onMessage: (m: FromWorker) => void; detach: (failed: boolean) => void },
+  ): Promise<{ diffId: Digest; size: number }> {
+    const { signal } = opts;
+    if (signal?.aborted) return Promise.reject(cancelled());
+    const w = this.#take();
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      let source: ReturnType<typeof feed> | null = null;
+      const cleanup = (failed: boolean) => {
+        w.off("message", onMessage);
+        w.off("error", onError);
+        w.off("exit", onExit);
+        signal?.removeEventListener("abort", onAbort);
+        source?.detach(failed);
+      };
+      const fail = (err: Error) => {
+        if (settled) return;
+        settled = true;
+        cleanup(true);
+        // Settle only once the worker has stopped, so it cannot write to fd after the caller closes it.
+        w.terminate().then(() => reject(err), () => reject(err));
+      };
+      const onAbort = () => fail(cancelled());
+      const onMessage = (m: FromWorker) => {
+        if (settled) return;
+        if (m.t === "lowers") {
+          opts.extract!.lowers().then((dirs) => { if (!settled) w.postMessage({ t: "lowers", dirs } satisfies ToWorker); }, fail);
         } else if (m.t === "written") {
           opts.onWritten?.(m.total);
         } else if (m.t === "done") {
           settled = true;
-          cleanup();
+          cleanup(false);
           this.#give(w);
           resolve({ diffId: m.diffId, size: m.size });
         } else if (m.t === "error") {
           fail(new EngineError(m.kind, m.message));
+        } else {
+          source?.onMessage(m);
         }
       };
       const onError = (e: Error) => fail(systemError(`layer decoder thread failed: ${e.message}`, { cause: e }));
@@ -206,9 +197,8 @@ export class LayerDecoder {
       w.on("exit", onExit);
       signal?.addEventListener("abort", onAbort, { once: true });
       w.postMessage({ t: "start", fd: opts.fd, digest: opts.digest, ...(opts.extract ? { extract: { dir: opts.extract.dir } } : {}) } satisfies ToWorker);
-      src.on("data", onData);
-      src.once("end", onEnd);
-      src.once("error", fail);
+      source = feed(w, { fail, settled: () => settled });
+      if (settled) source.detach(true);
     });
   }
 }

@@ -161,6 +161,14 @@ test("unknown tag and unknown repository give Docker's errors", async () => {
 });
 
 /** A proxy in front of the registry that misbehaves on blob GETs in the chosen way. */
+/** A failed pull rolled back whole: no blob, no layer snapshot, no download spool, no image. */
+async function assertNothingLeft(c: Engine): Promise<void> {
+  assert.deepEqual(await readdir(join(c.dataRoot, "content", "blobs", "sha256")), []);
+  assert.deepEqual(await readdir(join(c.dataRoot, "snapshots")).then((d) => d.filter((x) => /^\d+$/.test(x))), []);
+  assert.deepEqual(await readdir(join(c.dataRoot, "distribution", "downloads")), []);
+  assert.equal((await c.images.list({ all: true })).length, 0);
+}
+
 async function faultyProxy(mode: "corrupt" | "truncate-once" | "500-twice" | "stall-once" | "500-always" | "stall-always"): Promise<{ address: string; ranges: string[]; close(): Promise<void> }> {
   const ranges: string[] = [];
   let count = 0;
@@ -253,10 +261,7 @@ test("a config whose diff id does not match the layer: the streamed extraction i
     assert.equal(put.status, 201);
     await assert.rejects(collect(c.dist.pull(`${reg.address}/team/app:bad-diff`)), /invalid diffID for layer 1: expected sha256:1{64}, got sha256:/);
     // The whole pull is rolled back: no blob, no snapshot, no spool, no image.
-    assert.deepEqual(await readdir(join(c.dataRoot, "content", "blobs", "sha256")), []);
-    assert.deepEqual(await readdir(join(c.dataRoot, "snapshots")).then((d) => d.filter((x) => /^\d+$/.test(x))), []);
-    assert.deepEqual(await readdir(join(c.dataRoot, "distribution", "downloads")), []);
-    assert.equal((await c.images.list({ all: true })).length, 0);
+    await assertNothingLeft(c);
   } finally {
     await c.close();
   }
@@ -330,10 +335,7 @@ test("a decode worker that dies mid-layer fails the pull cleanly: nothing left",
   try {
     const dist = new DistributionService({ images: c.images, content: c.images.content, logger: quiet, config: {}, decoder: new LayerDecoder(1, pathToFileURL(file)) });
     await assert.rejects(collect(dist.pull(`${reg.address}/team/app:v1`)), /layer decoder thread exited \(code 3\)/);
-    assert.deepEqual(await readdir(join(c.dataRoot, "content", "blobs", "sha256")), []);
-    assert.deepEqual(await readdir(join(c.dataRoot, "snapshots")).then((d) => d.filter((x) => /^\d+$/.test(x))), []);
-    assert.deepEqual(await readdir(join(c.dataRoot, "distribution", "downloads")), []);
-    assert.equal((await c.images.list({ all: true })).length, 0);
+    await assertNothingLeft(c);
   } finally {
     await c.close();
   }
